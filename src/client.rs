@@ -1,0 +1,192 @@
+//! The token client: the Rust twin of the web app's handler. It mints a short-lived JWT with
+//! `JWT_SECRET`, sends one JSON-RPC call to `MCP_SERVER_URL` and reports what came back.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Map, Value};
+
+/// The claims the web app puts in its tokens, plus any extra ones (e.g. `patient_id`).
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    pub user_id: String,
+    pub roles: Vec<String>,
+    pub username: Option<String>,
+    pub ttl_seconds: i64,
+    pub extra: Vec<(String, String)>,
+}
+
+/// Mints a token in the web app's format: `{"user_id","role","username","exp"}` (plus `iat`).
+/// Several roles go in `roles`.
+pub fn mint(secret: &[u8], algorithm: Algorithm, spec: &TokenSpec) -> anyhow::Result<String> {
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    let mut claims = Map::new();
+    claims.insert("user_id".into(), json!(spec.user_id));
+    match spec.roles.as_slice() {
+        [] => {}
+        [one] => {
+            claims.insert("role".into(), json!(one));
+        }
+        many => {
+            claims.insert("roles".into(), json!(many));
+        }
+    }
+    if let Some(u) = &spec.username {
+        claims.insert("username".into(), json!(u));
+    }
+    for (k, v) in &spec.extra {
+        claims.insert(k.clone(), json!(v));
+    }
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + spec.ttl_seconds));
+    let token = jsonwebtoken::encode(
+        &Header::new(algorithm),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )?;
+    Ok(token)
+}
+
+/// Builds the JSON-RPC body: MCP methods as they are, tool names as `tools/call`
+/// (or in the legacy method-is-the-tool form).
+pub fn request_body(target: &str, arguments: Map<String, Value>, legacy: bool, id: u64) -> Value {
+    let is_method = target.contains('/') || target == "initialize" || target == "ping";
+    match (is_method, legacy) {
+        (true, _) if arguments.is_empty() && target != "initialize" => {
+            json!({"jsonrpc":"2.0","id":id,"method":target})
+        }
+        (true, _) if target == "initialize" => json!({"jsonrpc":"2.0","id":id,"method":target,
+            "params":{"protocolVersion":"2025-06-18","capabilities":{},
+                      "clientInfo":{"name":"mcp-gatekeeper-call","version":env!("CARGO_PKG_VERSION")}}}),
+        (true, _) => json!({"jsonrpc":"2.0","id":id,"method":target,"params":arguments}),
+        (false, true) => {
+            json!({"jsonrpc":"2.0","id":id,"method":target,"params":{"arguments":arguments}})
+        }
+        (false, false) => json!({"jsonrpc":"2.0","id":id,"method":"tools/call",
+            "params":{"name":target,"arguments":arguments}}),
+    }
+}
+
+/// What a call returned, or why it failed, in one line a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("MCP server returned {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("MCP server returned a JSON-RPC error {code}: {message}")]
+    Rpc { code: i64, message: String },
+    #[error("cannot reach MCP server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+}
+
+/// Sends `body` with the Bearer token and returns the response body on success.
+pub fn send(url: &str, token: &str, body: &Value) -> Result<String, CallError> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let response = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .send(body.to_string())
+        .map_err(|e| CallError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
+    let status = response.status().as_u16();
+    let text = response
+        .into_body()
+        .read_to_string()
+        .map_err(|e| CallError::Unreachable {
+            url: url.to_string(),
+            reason: format!("reading the response: {e}"),
+        })?;
+    if !(200..300).contains(&status) {
+        let message = rpc_error(&text).map_or_else(|| first_line(&text), |(_, m)| m);
+        return Err(CallError::Status { status, message });
+    }
+    if let Some((code, message)) = rpc_error(&text) {
+        return Err(CallError::Rpc { code, message });
+    }
+    Ok(text)
+}
+
+/// The JSON-RPC error in a JSON body or in the first SSE event's data.
+fn rpc_error(text: &str) -> Option<(i64, String)> {
+    let json_text = text
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap_or(text);
+    let v: Value = serde_json::from_str(json_text.trim()).ok()?;
+    let e = v.get("error")?;
+    Some((
+        e.get("code")?.as_i64()?,
+        e.get("message")?.as_str()?.to_string(),
+    ))
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        "(empty body)".into()
+    } else {
+        line.chars().take(200).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names_become_tools_call_and_legacy_keeps_the_method() {
+        let mut args = Map::new();
+        args.insert("patient_id".into(), json!("NUGWI"));
+        let mcp = request_body("get_medical_records", args.clone(), false, 1);
+        assert_eq!(mcp["method"], "tools/call");
+        assert_eq!(mcp["params"]["name"], "get_medical_records");
+        let legacy = request_body("get_medical_records", args, true, 1);
+        assert_eq!(legacy["method"], "get_medical_records");
+        assert_eq!(legacy["params"]["arguments"]["patient_id"], "NUGWI");
+        assert_eq!(
+            request_body("tools/list", Map::new(), false, 2)["method"],
+            "tools/list"
+        );
+    }
+
+    #[test]
+    fn minted_tokens_verify() {
+        let spec = TokenSpec {
+            user_id: "1".into(),
+            roles: vec!["Doctor".into()],
+            username: Some("yenji100".into()),
+            ttl_seconds: 60,
+            extra: vec![("patient_id".into(), "NUGWI".into())],
+        };
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let token = mint(secret, Algorithm::HS256, &spec).unwrap();
+        let rules = crate::auth::JwtRules {
+            algorithm: Algorithm::HS256,
+            require_exp: true,
+            leeway_seconds: 0,
+            issuers: vec![],
+            audiences: vec![],
+        };
+        let id = crate::auth::Verifier::hmac(secret, &rules)
+            .unwrap()
+            .verify(&token)
+            .unwrap();
+        assert_eq!(id.roles, vec!["Doctor"]);
+        assert_eq!(id.claim_str("patient_id"), Some("NUGWI"));
+    }
+
+    #[test]
+    fn errors_are_read_from_json_and_sse() {
+        let body = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Invalid token: expired"}}"#;
+        assert_eq!(rpc_error(body).unwrap().1, "Invalid token: expired");
+        let sse = format!("event: message\ndata: {body}\n\n");
+        assert_eq!(rpc_error(&sse).unwrap().0, -32001);
+    }
+}

@@ -1,0 +1,361 @@
+//! Configuration: `conf/gatekeeper.yaml`, overridden by the environment (DESIGN.md contract),
+//! validated once into an immutable `Settings`. Secrets only ever come from the environment.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+
+use crate::auth::JwtRules;
+
+/// Why the configuration cannot be used. The process refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Yaml { path: String, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The YAML file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    pub listen: Option<String>,
+    pub upstream: Option<String>,
+    pub policy: Option<PathBuf>,
+    pub threads: Option<usize>,
+    pub forward_authorization: bool,
+    pub allow_batches: bool,
+    pub jwt: JwtFile,
+    pub limits: LimitsFile,
+    pub upstream_timeouts: TimeoutsFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtFile {
+    pub algorithm: String,
+    pub require_exp: bool,
+    pub leeway_seconds: u64,
+    pub issuers: Vec<String>,
+    pub audiences: Vec<String>,
+}
+
+impl Default for JwtFile {
+    fn default() -> Self {
+        JwtFile {
+            algorithm: "HS256".into(),
+            require_exp: true,
+            leeway_seconds: 30,
+            issuers: vec![],
+            audiences: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsFile {
+    pub max_body_bytes: usize,
+    pub max_list_response_bytes: usize,
+}
+
+impl Default for LimitsFile {
+    fn default() -> Self {
+        LimitsFile {
+            max_body_bytes: 1024 * 1024,
+            max_list_response_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutsFile {
+    pub connect_ms: u64,
+    pub read_ms: u64,
+    pub write_ms: u64,
+    pub idle_ms: u64,
+}
+
+impl Default for TimeoutsFile {
+    fn default() -> Self {
+        TimeoutsFile {
+            connect_ms: 2_000,
+            read_ms: 30_000,
+            write_ms: 30_000,
+            idle_ms: 60_000,
+        }
+    }
+}
+
+/// The environment the gatekeeper reads (a `.env` file is loaded into it first).
+#[derive(Debug, Default, Clone)]
+pub struct Env {
+    pub jwt_secret: Option<String>,
+    pub jwt_alg: Option<String>,
+    pub listen: Option<String>,
+    pub upstream: Option<String>,
+    pub policy: Option<String>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Env {
+            jwt_secret: var("JWT_SECRET"),
+            jwt_alg: var("JWT_ALG"),
+            listen: var("GATEKEEPER_LISTEN"),
+            upstream: var("GATEKEEPER_UPSTREAM"),
+            policy: var("GATEKEEPER_POLICY"),
+        }
+    }
+}
+
+/// Validated, immutable settings.
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub upstream: Upstream,
+    pub policy_path: PathBuf,
+    pub threads: usize,
+    pub forward_authorization: bool,
+    pub allow_batches: bool,
+    pub jwt: JwtRules,
+    pub jwt_secret: Vec<u8>,
+    pub max_body_bytes: usize,
+    pub max_list_response_bytes: usize,
+    pub timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("upstream", &self.upstream)
+            .field("policy_path", &self.policy_path)
+            .field("jwt", &self.jwt)
+            .field("jwt_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The upstream MCP server: its resolved address and the authority it was named by.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub authority: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+    pub write: Duration,
+    pub idle: Duration,
+}
+
+impl Settings {
+    /// Loads `path` (if given and present) and applies the environment on top.
+    pub fn load(path: Option<&Path>, env: &Env) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(p) => read_file(p)?,
+            None => ConfigFile::default(),
+        };
+        Self::from_parts(file, env)
+    }
+
+    pub fn from_parts(file: ConfigFile, env: &Env) -> Result<Self, ConfigError> {
+        let listen = pick(&env.listen, &file.listen, "127.0.0.1:8080");
+        check_host_port(&listen, "GATEKEEPER_LISTEN / listen")?;
+        let upstream_url = pick(&env.upstream, &file.upstream, "http://127.0.0.1:5000");
+        let policy_path = env
+            .policy
+            .as_ref()
+            .map(PathBuf::from)
+            .or(file.policy)
+            .unwrap_or_else(|| PathBuf::from("policy/hospital.yaml"));
+        let algorithm = parse_algorithm(env.jwt_alg.as_deref().unwrap_or(&file.jwt.algorithm))?;
+        let secret = env.jwt_secret.clone().ok_or_else(|| {
+            ConfigError::Invalid("JWT_SECRET is not set (export it or put it in .env)".into())
+        })?;
+        let threads = file.threads.unwrap_or(2);
+        if threads == 0 || file.limits.max_body_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "threads and limits.max_body_bytes must be positive".into(),
+            ));
+        }
+        Ok(Settings {
+            listen,
+            upstream: parse_upstream(&upstream_url)?,
+            policy_path,
+            threads,
+            forward_authorization: file.forward_authorization,
+            allow_batches: file.allow_batches,
+            jwt: JwtRules {
+                algorithm,
+                require_exp: file.jwt.require_exp,
+                leeway_seconds: file.jwt.leeway_seconds,
+                issuers: file.jwt.issuers,
+                audiences: file.jwt.audiences,
+            },
+            jwt_secret: secret.into_bytes(),
+            max_body_bytes: file.limits.max_body_bytes,
+            max_list_response_bytes: file.limits.max_list_response_bytes,
+            timeouts: Timeouts {
+                connect: Duration::from_millis(file.upstream_timeouts.connect_ms),
+                read: Duration::from_millis(file.upstream_timeouts.read_ms),
+                write: Duration::from_millis(file.upstream_timeouts.write_ms),
+                idle: Duration::from_millis(file.upstream_timeouts.idle_ms),
+            },
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_yaml_ng::from_str(&text).map_err(|e| ConfigError::Yaml {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn pick(env: &Option<String>, file: &Option<String>, default: &str) -> String {
+    env.clone()
+        .or_else(|| file.clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Maps `JWT_ALG` to an algorithm. Only the HMAC family is keyed by `JWT_SECRET`.
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
+    match name.trim().to_ascii_uppercase().as_str() {
+        "HS256" => Ok(Algorithm::HS256),
+        "HS384" => Ok(Algorithm::HS384),
+        "HS512" => Ok(Algorithm::HS512),
+        other => Err(ConfigError::Invalid(format!(
+            "JWT_ALG '{other}' is not supported: use HS256, HS384 or HS512"
+        ))),
+    }
+}
+
+fn check_host_port(value: &str, what: &str) -> Result<(), ConfigError> {
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+        _ => Err(ConfigError::Invalid(format!(
+            "{what} must be host:port, got '{value}'"
+        ))),
+    }
+}
+
+/// `GATEKEEPER_UPSTREAM` is a base URL: `http://host:port`, no path.
+fn parse_upstream(url: &str) -> Result<Upstream, ConfigError> {
+    let invalid = |why: &str| {
+        ConfigError::Invalid(format!(
+            "GATEKEEPER_UPSTREAM '{url}' {why} (expected http://host:port)"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("must start with http:// (TLS upstreams are not supported yet)"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return Err(invalid("must not carry a path, query or credentials"));
+    }
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .map_err(|e| invalid(&format!("does not resolve: {e}")))?
+        .next()
+        .ok_or_else(|| invalid("resolves to no address"))?;
+    Ok(Upstream {
+        addr,
+        authority: authority.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        Env {
+            jwt_secret: Some("s3cret".into()),
+            ..Env::default()
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = Settings::from_parts(ConfigFile::default(), &env()).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.upstream.addr.to_string(), "127.0.0.1:5000");
+        assert_eq!(s.jwt.algorithm, Algorithm::HS256);
+        assert!(s.jwt.require_exp);
+        assert!(!s.forward_authorization);
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let file: ConfigFile =
+            serde_yaml_ng::from_str("listen: 0.0.0.0:1\nupstream: http://127.0.0.1:2\n").unwrap();
+        let e = Env {
+            listen: Some("127.0.0.1:3".into()),
+            upstream: Some("http://127.0.0.1:4".into()),
+            jwt_alg: Some("hs512".into()),
+            ..env()
+        };
+        let s = Settings::from_parts(file, &e).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:3");
+        assert_eq!(s.upstream.addr.port(), 4);
+        assert_eq!(s.jwt.algorithm, Algorithm::HS512);
+    }
+
+    #[test]
+    fn missing_secret_is_a_clear_error() {
+        let err = Settings::from_parts(ConfigFile::default(), &Env::default()).unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET is not set"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for (k, v) in [
+            ("upstream", "https://127.0.0.1:5000"),
+            ("upstream", "http://127.0.0.1:5000/mcp"),
+            ("upstream", "127.0.0.1:5000"),
+            ("listen", "8080"),
+        ] {
+            let file: ConfigFile = serde_yaml_ng::from_str(&format!("{k}: '{v}'")).unwrap();
+            assert!(Settings::from_parts(file, &env()).is_err(), "{k}={v}");
+        }
+        let e = Env {
+            jwt_alg: Some("none".into()),
+            ..env()
+        };
+        assert!(Settings::from_parts(ConfigFile::default(), &e).is_err());
+        assert!(serde_yaml_ng::from_str::<ConfigFile>("lisen: x").is_err());
+    }
+
+    #[test]
+    fn shipped_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/gatekeeper.yaml");
+        Settings::load(Some(&path), &env()).unwrap();
+    }
+}

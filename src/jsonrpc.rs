@@ -1,0 +1,404 @@
+//! JSON-RPC 2.0 requests as MCP sends them: body bytes → `Vec<Call>`, strictly.
+//!
+//! Anything two parsers could read differently (duplicate keys, unknown members, odd ids) is an
+//! error here, so the gatekeeper decides on exactly what the upstream will execute.
+
+use serde_json::{Map, Value};
+
+use crate::error::codes;
+
+/// What a call asks the server to do, as far as the policy is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A method judged by its name alone (`initialize`, `tools/list`, notifications…).
+    Method,
+    /// `tools/call`, or the legacy form where the method is the tool's name.
+    Tool {
+        name: String,
+        arguments: Map<String, Value>,
+        legacy: bool,
+    },
+    /// `resources/read`.
+    Resource { uri: String },
+    /// `prompts/get`.
+    Prompt { name: String },
+}
+
+/// One JSON-RPC request or notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// `None` for a notification.
+    pub id: Option<Value>,
+    pub method: String,
+    pub target: Target,
+}
+
+impl Call {
+    /// The tool name when this call invokes one.
+    pub fn tool(&self) -> Option<&str> {
+        match &self.target {
+            Target::Tool { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// "tool 'x'", "resource 'u'", "prompt 'p'" or "method 'm'", for messages.
+    pub fn describe(&self) -> String {
+        match &self.target {
+            Target::Tool { name, .. } => format!("tool '{name}'"),
+            Target::Resource { uri } => format!("resource '{uri}'"),
+            Target::Prompt { name } => format!("prompt '{name}'"),
+            Target::Method => format!("method '{}'", self.method),
+        }
+    }
+}
+
+/// A parsed request body: one call, or a batch (an array of calls).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Single(Call),
+    Batch(Vec<Call>),
+}
+
+impl Request {
+    pub fn calls(&self) -> &[Call] {
+        match self {
+            Request::Single(c) => std::slice::from_ref(c),
+            Request::Batch(calls) => calls,
+        }
+    }
+
+    /// The id to answer an error with: a single call's id; `null` for a batch.
+    pub fn error_id(&self) -> Option<&Value> {
+        match self {
+            Request::Single(c) => c.id.as_ref(),
+            Request::Batch(_) => None,
+        }
+    }
+}
+
+/// Why a body is not a request the gatekeeper will judge.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    pub message: String,
+    /// The request id, when it could be read, so the error can answer it.
+    pub id: Option<Value>,
+    pub not_json: bool,
+}
+
+impl ParseError {
+    fn invalid(message: impl Into<String>, id: Option<&Value>) -> Self {
+        ParseError {
+            message: format!("Invalid Request: {}", message.into()),
+            id: id.cloned(),
+            not_json: false,
+        }
+    }
+
+    /// -32700 for bytes that are not JSON, -32600 for JSON that is not a valid request.
+    pub fn code(&self) -> i64 {
+        if self.not_json {
+            codes::PARSE_ERROR
+        } else {
+            codes::INVALID_REQUEST
+        }
+    }
+}
+
+/// Batches larger than this are refused outright.
+pub const MAX_BATCH: usize = 100;
+
+/// Parses a whole request body.
+pub fn parse(body: &[u8]) -> Result<Request, ParseError> {
+    let value = crate::strict_json::from_slice(body).map_err(|e| ParseError {
+        message: format!("Parse error: {e}"),
+        id: None,
+        not_json: true,
+    })?;
+    match value {
+        Value::Array(items) if items.is_empty() => Err(ParseError::invalid("empty batch", None)),
+        Value::Array(items) if items.len() > MAX_BATCH => Err(ParseError::invalid(
+            format!("batch of {} calls exceeds {MAX_BATCH}", items.len()),
+            None,
+        )),
+        Value::Array(items) => items
+            .into_iter()
+            .map(parse_call)
+            .collect::<Result<_, _>>()
+            .map(Request::Batch)
+            .map_err(|mut e| {
+                e.id = None;
+                e
+            }),
+        other => parse_call(other).map(Request::Single),
+    }
+}
+
+const MEMBERS: [&str; 4] = ["jsonrpc", "id", "method", "params"];
+
+fn parse_call(value: Value) -> Result<Call, ParseError> {
+    let Value::Object(mut obj) = value else {
+        return Err(ParseError::invalid("a call must be a JSON object", None));
+    };
+    let id = take_id(&mut obj)?;
+    let id_ref = id.as_ref();
+    if obj.contains_key("result") || obj.contains_key("error") {
+        return Err(ParseError::invalid(
+            "JSON-RPC responses from the client are not accepted",
+            id_ref,
+        ));
+    }
+    if let Some(extra) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+        return Err(ParseError::invalid(
+            format!("unknown member '{extra}'"),
+            id_ref,
+        ));
+    }
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(ParseError::invalid("\"jsonrpc\" must be \"2.0\"", id_ref));
+    }
+    let method = match obj.remove("method") {
+        Some(Value::String(m)) if !m.is_empty() => m,
+        _ => {
+            return Err(ParseError::invalid(
+                "\"method\" must be a non-empty string",
+                id_ref,
+            ))
+        }
+    };
+    let params = match obj.remove("params") {
+        None => None,
+        Some(Value::Object(p)) => Some(p),
+        Some(Value::Array(_)) => {
+            return Err(ParseError::invalid("MCP params must be an object", id_ref))
+        }
+        Some(_) => return Err(ParseError::invalid("\"params\" must be an object", id_ref)),
+    };
+    let target = classify(&method, params).map_err(|m| ParseError::invalid(m, id_ref))?;
+    Ok(Call { id, method, target })
+}
+
+/// JSON-RPC 2.0 §4: ids are strings or numbers; we also refuse null and fractions.
+fn take_id(obj: &mut Map<String, Value>) -> Result<Option<Value>, ParseError> {
+    match obj.remove("id") {
+        None => Ok(None),
+        Some(id @ Value::String(_)) => Ok(Some(id)),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(Value::Number(n))),
+        Some(_) => Err(ParseError::invalid(
+            "\"id\" must be a string or an integer",
+            None,
+        )),
+    }
+}
+
+/// MCP methods that carry no '/' and are not legacy tool calls.
+const BARE_MCP_METHODS: [&str; 2] = ["initialize", "ping"];
+
+fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<Target, String> {
+    match method {
+        "tools/call" => {
+            let mut p = params.ok_or("tools/call needs params")?;
+            let name = take_string(&mut p, "name")?;
+            let arguments = take_arguments(&mut p)?.unwrap_or_default();
+            Ok(Target::Tool {
+                name,
+                arguments,
+                legacy: false,
+            })
+        }
+        "resources/read" => {
+            let mut p = params.ok_or("resources/read needs params")?;
+            Ok(Target::Resource {
+                uri: take_string(&mut p, "uri")?,
+            })
+        }
+        "prompts/get" => {
+            let mut p = params.ok_or("prompts/get needs params")?;
+            Ok(Target::Prompt {
+                name: take_string(&mut p, "name")?,
+            })
+        }
+        m if m.contains('/') || BARE_MCP_METHODS.contains(&m) => Ok(Target::Method),
+        legacy => Ok(Target::Tool {
+            name: legacy.to_string(),
+            arguments: legacy_arguments(params)?,
+            legacy: true,
+        }),
+    }
+}
+
+/// The legacy form's arguments: `params.arguments` when present, else `params` itself —
+/// exactly how the upstream reads them.
+fn legacy_arguments(params: Option<Map<String, Value>>) -> Result<Map<String, Value>, String> {
+    let Some(mut p) = params else {
+        return Ok(Map::new());
+    };
+    Ok(match take_arguments(&mut p)? {
+        Some(args) => args,
+        None => p,
+    })
+}
+
+fn take_string(p: &mut Map<String, Value>, key: &str) -> Result<String, String> {
+    match p.remove(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        _ => Err(format!("params.{key} must be a non-empty string")),
+    }
+}
+
+fn take_arguments(p: &mut Map<String, Value>) -> Result<Option<Map<String, Value>>, String> {
+    match p.remove("arguments") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(args)) => Ok(Some(args)),
+        Some(_) => Err("params.arguments must be an object".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(body: &str) -> Call {
+        match parse(body.as_bytes()).unwrap() {
+            Request::Single(c) => c,
+            other => panic!("expected one call, got {other:?}"),
+        }
+    }
+
+    fn err(body: &str) -> ParseError {
+        parse(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn tools_call_yields_tool_and_arguments() {
+        let c = one(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_patient","arguments":{"patient_id":"NUGWI"}}}"#,
+        );
+        assert_eq!(c.id, Some(json!(1)));
+        assert_eq!(c.tool(), Some("get_patient"));
+        let Target::Tool {
+            arguments, legacy, ..
+        } = c.target
+        else {
+            unreachable!()
+        };
+        assert_eq!(arguments["patient_id"], "NUGWI");
+        assert!(!legacy);
+    }
+
+    #[test]
+    fn legacy_form_names_the_tool_in_the_method() {
+        let c = one(
+            r#"{"jsonrpc":"2.0","method":"get_medical_records","params":{"arguments":{"patient_id":"NUGWI"}}}"#,
+        );
+        assert_eq!(c.id, None);
+        assert_eq!(c.tool(), Some("get_medical_records"));
+        let Target::Tool {
+            arguments, legacy, ..
+        } = c.target
+        else {
+            unreachable!()
+        };
+        assert_eq!(arguments["patient_id"], "NUGWI");
+        assert!(legacy);
+    }
+
+    #[test]
+    fn legacy_form_without_the_arguments_wrapper() {
+        let c =
+            one(r#"{"jsonrpc":"2.0","id":"a","method":"get_billing","params":{"patient_id":"X"}}"#);
+        let Target::Tool { arguments, .. } = c.target else {
+            unreachable!()
+        };
+        assert_eq!(arguments["patient_id"], "X");
+    }
+
+    #[test]
+    fn plumbing_methods_are_methods() {
+        for m in [
+            "initialize",
+            "ping",
+            "tools/list",
+            "notifications/initialized",
+        ] {
+            let c = one(&format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{m}"}}"#));
+            assert_eq!(c.target, Target::Method, "{m}");
+        }
+    }
+
+    #[test]
+    fn resources_and_prompts() {
+        let c = one(
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///a"}}"#,
+        );
+        assert_eq!(
+            c.target,
+            Target::Resource {
+                uri: "file:///a".into()
+            }
+        );
+        let c = one(r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#);
+        assert_eq!(c.target, Target::Prompt { name: "p".into() });
+    }
+
+    #[test]
+    fn batch_parses_every_element() {
+        let r =
+            parse(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"x"}]"#)
+                .unwrap();
+        assert_eq!(r.calls().len(), 2);
+        assert_eq!(r.error_id(), None);
+    }
+
+    #[test]
+    fn not_json_is_a_parse_error() {
+        let e = err("{");
+        assert_eq!(e.code(), codes::PARSE_ERROR);
+        assert_eq!(err("").code(), codes::PARSE_ERROR);
+    }
+
+    #[test]
+    fn invalid_shapes_are_invalid_requests_with_the_id_when_known() {
+        let e = err(r#"{"jsonrpc":"1.0","id":9,"method":"ping"}"#);
+        assert_eq!(e.code(), codes::INVALID_REQUEST);
+        assert_eq!(e.id, Some(json!(9)));
+        for body in [
+            r#"[]"#,
+            r#"42"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":""}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":1}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":[]}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"get_patient","params":{"arguments":"x"}}"#,
+        ] {
+            assert_eq!(err(body).code(), codes::INVALID_REQUEST, "{body}");
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_anywhere() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","name":"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"patient_id":"A","patient_id":"B"}}}"#,
+        ] {
+            assert!(parse(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn oversized_batches_are_refused() {
+        let call = r#"{"jsonrpc":"2.0","method":"ping"}"#;
+        let body = format!("[{}]", vec![call; MAX_BATCH + 1].join(","));
+        assert!(err(&body).message.contains("exceeds"));
+    }
+}

@@ -1,0 +1,13 @@
+//! mcp-gatekeeper: a Pingora sidecar that authenticates, authorizes and audits MCP traffic.
+//!
+//! The decision core (`auth`, `jsonrpc`, `policy`) is plain Rust with no I/O; `proxy` wires it
+//! to Pingora's phases, `client` is the token-minting twin of the web app.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod jsonrpc;
+pub mod policy;
+pub mod proxy;
+pub mod strict_json;

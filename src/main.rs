@@ -1,0 +1,251 @@
+//! The `mcp-gatekeeper` command line: `serve`, the token client (`token`, `call`) and `policy`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+
+use mcp_gatekeeper::client::{self, TokenSpec};
+use mcp_gatekeeper::config::{self, Env, Settings};
+use mcp_gatekeeper::jsonrpc::{self, Request};
+use mcp_gatekeeper::policy::Policy;
+
+#[derive(Parser)]
+#[command(
+    name = "mcp-gatekeeper",
+    version,
+    about = "JWT + RBAC gatekeeper for MCP servers, on Pingora"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the proxy.
+    Serve {
+        /// Configuration file; environment variables win over it.
+        #[arg(short, long, default_value = "conf/gatekeeper.yaml")]
+        config: PathBuf,
+    },
+    /// Print a JWT signed with JWT_SECRET (algorithm JWT_ALG, default HS256).
+    Token(TokenArgs),
+    /// Mint a token, send one JSON-RPC call and print the response.
+    Call(CallArgs),
+    /// Validate a policy file or explain a decision.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    #[arg(long)]
+    user_id: String,
+    /// Role; repeat for several (they go in a `roles` array).
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    #[arg(long)]
+    username: Option<String>,
+    /// Lifetime in seconds (negative mints an already expired token, for testing).
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true)]
+    ttl: i64,
+    /// Extra string claim, e.g. --claim patient_id=NUGWI.
+    #[arg(long = "claim", value_parser = key_value)]
+    claims: Vec<(String, String)>,
+}
+
+#[derive(Args)]
+struct CallArgs {
+    #[command(flatten)]
+    token: TokenArgs,
+    /// Where to send; defaults to MCP_SERVER_URL, else http://127.0.0.1:8080/mcp.
+    #[arg(
+        long,
+        env = "MCP_SERVER_URL",
+        default_value = "http://127.0.0.1:8080/mcp"
+    )]
+    url: String,
+    /// Send the legacy form (the method is the tool name) instead of tools/call.
+    #[arg(long)]
+    legacy: bool,
+    /// Tool name (sent as tools/call) or MCP method (e.g. tools/list).
+    target: String,
+    /// String argument k=v; repeat for several.
+    #[arg(long = "arg", value_parser = key_value)]
+    args: Vec<(String, String)>,
+    /// JSON argument k=<json>, e.g. --arg-json limit=5.
+    #[arg(long = "arg-json", value_parser = key_value)]
+    json_args: Vec<(String, String)>,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Load and compile a policy; exit non-zero with the error if it is invalid.
+    Check { file: PathBuf },
+    /// Print the decision for one call and the rule that made it.
+    Explain {
+        #[arg(long)]
+        policy: PathBuf,
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long = "claim", value_parser = key_value)]
+        claims: Vec<(String, String)>,
+        target: String,
+        #[arg(long = "arg", value_parser = key_value)]
+        args: Vec<(String, String)>,
+    },
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected key=value, got '{s}'"))
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    init_tracing();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config } => {
+            let path = config.exists().then_some(config.as_path());
+            let settings = Settings::load(path, &Env::from_process())?;
+            mcp_gatekeeper::proxy::server::run(settings)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(args) => {
+            println!("{}", mint(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call(args) => call(args),
+        Command::Policy(PolicyCommand::Check { file }) => {
+            let policy = Policy::load(&file)?;
+            let mut roles: Vec<&str> = policy.role_names().collect();
+            roles.sort_unstable();
+            println!(
+                "{}: ok (version {}; roles: {})",
+                file.display(),
+                policy.version(),
+                roles.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Explain {
+            policy,
+            roles,
+            claims,
+            target,
+            args,
+        }) => explain(&policy, roles, claims, &target, args),
+    }
+}
+
+fn mint(args: &TokenArgs) -> anyhow::Result<String> {
+    let secret = std::env::var("JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| anyhow!("JWT_SECRET is not set (export it or put it in .env)"))?;
+    let alg =
+        config::parse_algorithm(&std::env::var("JWT_ALG").unwrap_or_else(|_| "HS256".into()))?;
+    let spec = TokenSpec {
+        user_id: args.user_id.clone(),
+        roles: args.roles.clone(),
+        username: args.username.clone(),
+        ttl_seconds: args.ttl,
+        extra: args.claims.clone(),
+    };
+    client::mint(secret.as_bytes(), alg, &spec)
+}
+
+fn arguments(
+    strings: Vec<(String, String)>,
+    json: Vec<(String, String)>,
+) -> anyhow::Result<Map<String, Value>> {
+    let mut map: Map<String, Value> = strings
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    for (k, v) in json {
+        let value =
+            serde_json::from_str(&v).with_context(|| format!("--arg-json {k}: not JSON"))?;
+        map.insert(k, value);
+    }
+    Ok(map)
+}
+
+fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
+    let token = mint(&args.token)?;
+    let body = client::request_body(
+        &args.target,
+        arguments(args.args, args.json_args)?,
+        args.legacy,
+        1,
+    );
+    match client::send(&args.url, &token, &body) {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn explain(
+    path: &std::path::Path,
+    roles: Vec<String>,
+    claims: Vec<(String, String)>,
+    target: &str,
+    args: Vec<(String, String)>,
+) -> anyhow::Result<ExitCode> {
+    let policy = Policy::load(path)?;
+    let body = client::request_body(target, arguments(args, vec![])?, false, 1);
+    let Request::Single(call) = jsonrpc::parse(body.to_string().as_bytes())? else {
+        return Err(anyhow!("expected a single call"));
+    };
+    let mut claim_map: Map<String, Value> = claims
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    claim_map.insert("user_id".into(), Value::String("explain".into()));
+    let mut identity = mcp_gatekeeper::auth::identity_from_claims(claim_map)?;
+    identity.roles = roles;
+    let decision = policy.decide(&identity, &call);
+    let verdict = if decision.allowed { "ALLOW" } else { "DENY" };
+    println!(
+        "{verdict} {} for roles [{}] by {} (policy {})",
+        call.describe(),
+        identity.roles.join(", "),
+        decision.rule,
+        policy.version()
+    );
+    Ok(if decision.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}

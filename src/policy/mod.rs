@@ -1,0 +1,370 @@
+//! The RBAC policy: YAML → a compiled, immutable `Policy`; `decide` judges one call for one
+//! identity. Default deny: only what some grant names is allowed.
+
+mod config;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub use config::{ArgMatch, PolicyFile};
+use config::{GrantSpec, ToolSpec};
+
+use crate::auth::Identity;
+use crate::jsonrpc::{Call, Request, Target};
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Yaml(String),
+    #[error("invalid policy: {0}")]
+    Invalid(String),
+}
+
+/// The outcome for one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// The grant that allowed it (`roles.Nurse.tools.get_patient`), or why it was denied.
+    pub rule: String,
+}
+
+impl Decision {
+    fn allow(rule: &str) -> Self {
+        Decision {
+            allowed: true,
+            rule: rule.to_string(),
+        }
+    }
+    fn deny(rule: &str) -> Self {
+        Decision {
+            allowed: false,
+            rule: rule.to_string(),
+        }
+    }
+}
+
+/// A compiled policy. Immutable: a reload builds a new one.
+#[derive(Debug)]
+pub struct Policy {
+    authenticated: Grants,
+    roles: HashMap<String, Grants>,
+    version: String,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Grants {
+    methods: Vec<(MethodPattern, String)>,
+    tools: HashMap<String, Vec<ToolRule>>,
+    any_tool: Vec<ToolRule>,
+    resources: HashMap<String, String>,
+    prompts: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+enum MethodPattern {
+    Exact(String),
+    /// `prefix/*`: any method whose leading segments are `prefix/`.
+    Prefix(String),
+}
+
+#[derive(Debug, Clone)]
+struct ToolRule {
+    rule: String,
+    when: Vec<(String, ArgMatch)>,
+}
+
+impl Policy {
+    /// Reads, parses and compiles a policy file.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_yaml(&text)
+    }
+
+    /// Parses and compiles policy YAML.
+    pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
+        let file: PolicyFile =
+            serde_yaml_ng::from_str(text).map_err(|e| PolicyError::Yaml(e.to_string()))?;
+        let digest = hex(&Sha256::digest(text.as_bytes())[..6]);
+        let version = match &file.version {
+            Some(label) => format!("{label}@{digest}"),
+            None => digest,
+        };
+        compile(&file, version)
+    }
+
+    /// A label for this policy: its `version:` and a hash of the file's bytes.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn role_names(&self) -> impl Iterator<Item = &str> {
+        self.roles.keys().map(String::as_str)
+    }
+
+    /// Judges one call. Roles the policy does not know grant nothing.
+    pub fn decide(&self, who: &Identity, call: &Call) -> Decision {
+        self.grants_for(who)
+            .find_map(|g| g.allows(who, call))
+            .map(|rule| Decision::allow(rule))
+            .unwrap_or_else(|| Decision::deny("default-deny"))
+    }
+
+    /// Judges a whole request: every call must be allowed. Returns the first denied call.
+    pub fn decide_request<'r>(
+        &self,
+        who: &Identity,
+        request: &'r Request,
+    ) -> Result<Vec<Decision>, (&'r Call, Decision)> {
+        request
+            .calls()
+            .iter()
+            .map(|call| {
+                let d = self.decide(who, call);
+                if d.allowed {
+                    Ok(d)
+                } else {
+                    Err((call, d))
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `tools/list` should show `tool` to this identity: some grant names it,
+    /// with or without conditions on its arguments.
+    pub fn tool_visible(&self, who: &Identity, tool: &str) -> bool {
+        self.grants_for(who)
+            .any(|g| !g.any_tool.is_empty() || g.tools.contains_key(tool))
+    }
+
+    fn grants_for<'a>(&'a self, who: &'a Identity) -> impl Iterator<Item = &'a Grants> {
+        std::iter::once(&self.authenticated)
+            .chain(who.roles.iter().filter_map(|r| self.roles.get(r)))
+    }
+}
+
+impl Grants {
+    fn allows(&self, who: &Identity, call: &Call) -> Option<&str> {
+        match &call.target {
+            Target::Method => self
+                .methods
+                .iter()
+                .find(|(p, _)| p.matches(&call.method))
+                .map(|(_, rule)| rule.as_str()),
+            Target::Tool {
+                name, arguments, ..
+            } => self
+                .tools
+                .get(name)
+                .into_iter()
+                .flatten()
+                .chain(&self.any_tool)
+                .find(|r| r.holds(who, arguments))
+                .map(|r| r.rule.as_str()),
+            Target::Resource { uri } => lookup(&self.resources, uri),
+            Target::Prompt { name } => lookup(&self.prompts, name),
+        }
+    }
+}
+
+fn lookup<'a>(names: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    names
+        .get(key)
+        .or_else(|| names.get("*"))
+        .map(String::as_str)
+}
+
+impl MethodPattern {
+    fn parse(spec: &str) -> Result<Self, String> {
+        match spec.strip_suffix("/*") {
+            Some(prefix) if !prefix.is_empty() && !prefix.contains('*') => {
+                Ok(MethodPattern::Prefix(format!("{prefix}/")))
+            }
+            _ if spec.is_empty() || spec.contains('*') => Err(format!(
+                "method pattern '{spec}': a wildcard may only stand for whole trailing segments (e.g. 'notifications/*')"
+            )),
+            _ => Ok(MethodPattern::Exact(spec.to_string())),
+        }
+    }
+
+    fn matches(&self, method: &str) -> bool {
+        match self {
+            MethodPattern::Exact(m) => m == method,
+            MethodPattern::Prefix(p) => method.len() > p.len() && method.starts_with(p.as_str()),
+        }
+    }
+}
+
+impl ToolRule {
+    /// Every condition holds: the argument is a string exactly equal to the expected string.
+    fn holds(&self, who: &Identity, arguments: &Map<String, Value>) -> bool {
+        self.when.iter().all(|(arg, expected)| {
+            let Some(Value::String(actual)) = arguments.get(arg) else {
+                return false;
+            };
+            let expected = match expected {
+                ArgMatch::Claim(claim) => who.claim_str(claim),
+                ArgMatch::Equals(value) => Some(value.as_str()),
+            };
+            expected.is_some_and(|e| !e.is_empty() && e == actual)
+        })
+    }
+}
+
+fn compile(file: &PolicyFile, version: String) -> Result<Policy, PolicyError> {
+    for (name, spec) in &file.roles.0 {
+        if name.trim().is_empty() || name.trim() != name {
+            return Err(PolicyError::Invalid(format!(
+                "role name '{name}' is empty or padded"
+            )));
+        }
+        for parent in &spec.inherits {
+            if !file.roles.0.contains_key(parent) {
+                return Err(PolicyError::Invalid(format!(
+                    "role '{name}' inherits unknown role '{parent}'"
+                )));
+            }
+        }
+    }
+    if !file.authenticated.inherits.is_empty() {
+        return Err(PolicyError::Invalid(
+            "'authenticated' cannot inherit roles".into(),
+        ));
+    }
+    let authenticated = compile_grants("authenticated", &file.authenticated)?;
+    let mut roles = HashMap::new();
+    for name in file.roles.0.keys() {
+        let mut grants = Grants::default();
+        for member in inheritance_closure(name, &file.roles.0)? {
+            grants.merge(compile_grants(
+                &format!("roles.{member}"),
+                &file.roles.0[&member],
+            )?);
+        }
+        roles.insert(name.clone(), grants);
+    }
+    Ok(Policy {
+        authenticated,
+        roles,
+        version,
+    })
+}
+
+/// `role` followed by every role it inherits, transitively; a cycle is an error.
+fn inheritance_closure(
+    role: &str,
+    specs: &BTreeMap<String, GrantSpec>,
+) -> Result<Vec<String>, PolicyError> {
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    let mut path = Vec::new();
+    visit(role, specs, &mut seen, &mut path, &mut order)?;
+    Ok(order)
+}
+
+fn visit(
+    role: &str,
+    specs: &BTreeMap<String, GrantSpec>,
+    seen: &mut HashSet<String>,
+    path: &mut Vec<String>,
+    order: &mut Vec<String>,
+) -> Result<(), PolicyError> {
+    if path.iter().any(|r| r == role) {
+        return Err(PolicyError::Invalid(format!(
+            "role inheritance cycle: {} -> {role}",
+            path.join(" -> ")
+        )));
+    }
+    if !seen.insert(role.to_string()) {
+        return Ok(());
+    }
+    order.push(role.to_string());
+    path.push(role.to_string());
+    for parent in &specs[role].inherits {
+        visit(parent, specs, seen, path, order)?;
+    }
+    path.pop();
+    Ok(())
+}
+
+fn compile_grants(prefix: &str, spec: &GrantSpec) -> Result<Grants, PolicyError> {
+    let invalid = |m: String| PolicyError::Invalid(format!("{prefix}: {m}"));
+    let mut g = Grants::default();
+    for m in &spec.methods {
+        let pattern = MethodPattern::parse(m).map_err(invalid)?;
+        g.methods.push((pattern, format!("{prefix}.methods.{m}")));
+    }
+    for t in &spec.tools {
+        let (name, when) = match t {
+            ToolSpec::Name(n) => (n, Vec::new()),
+            ToolSpec::Conditional(c) => {
+                if c.when.0.is_empty() {
+                    return Err(invalid(format!("tool '{}': 'when' is empty", c.name)));
+                }
+                let when = c
+                    .when
+                    .0
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                (&c.name, when)
+            }
+        };
+        if name.is_empty() || (name.contains('*') && name != "*") {
+            return Err(invalid(format!(
+                "tool '{name}': use an exact name or \"*\" for every tool"
+            )));
+        }
+        let rule = ToolRule {
+            rule: format!("{prefix}.tools.{name}"),
+            when,
+        };
+        if name == "*" {
+            g.any_tool.push(rule);
+        } else {
+            g.tools.entry(name.clone()).or_default().push(rule);
+        }
+    }
+    for r in &spec.resources {
+        g.resources
+            .insert(r.clone(), format!("{prefix}.resources.{r}"));
+    }
+    for p in &spec.prompts {
+        g.prompts.insert(p.clone(), format!("{prefix}.prompts.{p}"));
+    }
+    Ok(g)
+}
+
+impl Grants {
+    fn merge(&mut self, other: Grants) {
+        self.methods.extend(other.methods);
+        for (tool, rules) in other.tools {
+            self.tools.entry(tool).or_default().extend(rules);
+        }
+        self.any_tool.extend(other.any_tool);
+        for (k, v) in other.resources {
+            self.resources.entry(k).or_insert(v);
+        }
+        for (k, v) in other.prompts {
+            self.prompts.entry(k).or_insert(v);
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+//! The request phase: authenticate, read the whole body, parse it and decide — all before any
+//! upstream connection exists, so nothing refused here can reach the MCP server.
+
+use bytes::{Bytes, BytesMut};
+use pingora::http::ResponseHeader;
+use pingora::proxy::Session;
+use serde_json::Value;
+
+use crate::auth::{self, Identity};
+use crate::error::Rejection;
+use crate::jsonrpc::{self, Request};
+use crate::policy::Policy;
+
+use super::Gatekeeper;
+
+/// A request the gatekeeper let through, and what it knows of it.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub identity: Identity,
+    /// `None` for GET and DELETE, which carry no JSON-RPC body.
+    pub request: Option<Request>,
+    /// The rule that allowed each call, in order.
+    pub rules: Vec<String>,
+    pub body: Bytes,
+}
+
+/// A request the gatekeeper answers itself.
+#[derive(Debug)]
+pub struct Refusal {
+    pub rejection: Rejection,
+    pub id: Option<Value>,
+    pub identity: Option<Identity>,
+    pub request: Option<Request>,
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Self {
+        Refusal {
+            rejection,
+            id: None,
+            identity: None,
+            request: None,
+        }
+    }
+}
+
+/// Runs every check for one downstream request.
+pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, Refusal> {
+    let method = session.req_header().method.clone();
+    let has_body = method == http::Method::POST;
+    if !matches!(method.as_str(), "POST" | "GET" | "DELETE") {
+        return Err(Rejection::MethodNotAllowed(method.to_string()).into());
+    }
+    let identity = authenticate(gk, session)?;
+    let with_identity = |rejection: Rejection| Refusal {
+        rejection,
+        id: None,
+        identity: Some(identity.clone()),
+        request: None,
+    };
+    check_framing(session, has_body, gk.settings.max_body_bytes).map_err(with_identity)?;
+    if !has_body {
+        return Ok(Admitted {
+            identity,
+            request: None,
+            rules: vec!["authenticated.stream".into()],
+            body: Bytes::new(),
+        });
+    }
+    let body = read_body(session, gk.settings.max_body_bytes)
+        .await
+        .map_err(with_identity)?;
+    let request = jsonrpc::parse(&body).map_err(|e| Refusal {
+        id: e.id.clone(),
+        ..with_identity(e.into())
+    })?;
+    if matches!(request, Request::Batch(_)) && !gk.settings.allow_batches {
+        return Err(Refusal {
+            request: Some(request),
+            ..with_identity(Rejection::BadRequest(
+                "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
+            ))
+        });
+    }
+    let policy = gk.policy.load();
+    match decide(&policy, &identity, &request) {
+        Ok(rules) => Ok(Admitted {
+            identity,
+            request: Some(request),
+            rules,
+            body,
+        }),
+        Err(rejection) => Err(Refusal {
+            rejection,
+            id: request.error_id().cloned(),
+            identity: Some(identity),
+            request: Some(request),
+        }),
+    }
+}
+
+fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Refusal> {
+    let values: Vec<&[u8]> = session
+        .req_header()
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    auth::bearer_token(&values)
+        .and_then(|token| gk.verifier.verify(token))
+        .map_err(|e| Rejection::Unauthenticated(e).into())
+}
+
+/// Media type, encoding and size checks that need only the request head.
+fn check_framing(session: &Session, has_body: bool, limit: usize) -> Result<(), Rejection> {
+    let headers = &session.req_header().headers;
+    let content_length = headers.get(http::header::CONTENT_LENGTH);
+    let chunked = headers.contains_key(http::header::TRANSFER_ENCODING);
+    if content_length.is_some() && chunked {
+        return Err(Rejection::BadRequest(
+            "Content-Length together with Transfer-Encoding is not accepted".into(),
+        ));
+    }
+    let declared = match content_length {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or_else(|| Rejection::BadRequest("invalid Content-Length".into()))?,
+        ),
+    };
+    if !has_body {
+        if chunked || declared.is_some_and(|n| n > 0) {
+            return Err(Rejection::BadRequest(
+                "GET and DELETE must not carry a body".into(),
+            ));
+        }
+        return Ok(());
+    }
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Rejection::TooLarge { limit });
+    }
+    if let Some(enc) = headers.get(http::header::CONTENT_ENCODING) {
+        if !enc.as_bytes().eq_ignore_ascii_case(b"identity") {
+            return Err(Rejection::UnsupportedMedia(
+                "Content-Encoding is not accepted on requests; send the body uncompressed".into(),
+            ));
+        }
+    }
+    let media = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = media.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(Rejection::UnsupportedMedia(
+            "Content-Type must be application/json".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the whole body, refusing it once it passes `limit`. Pingora keeps a copy (the retry
+/// buffer) to replay upstream when the body fits in it; larger bodies take the subrequest path.
+async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Rejection> {
+    if is_expect_continue(session) {
+        let continue_header =
+            ResponseHeader::build(100, Some(0)).map_err(|e| Rejection::Internal(e.to_string()))?;
+        session
+            .write_response_header(Box::new(continue_header), false)
+            .await
+            .map_err(|e| Rejection::Internal(e.to_string()))?;
+    }
+    session.enable_retry_buffering();
+    let mut body = BytesMut::new();
+    loop {
+        let chunk = session
+            .read_request_body()
+            .await
+            .map_err(|e| Rejection::BadRequest(format!("cannot read the request body: {e}")))?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > limit {
+            return Err(Rejection::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn is_expect_continue(session: &Session) -> bool {
+    session
+        .req_header()
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+fn decide(policy: &Policy, who: &Identity, request: &Request) -> Result<Vec<String>, Rejection> {
+    match policy.decide_request(who, request) {
+        Ok(decisions) => Ok(decisions.into_iter().map(|d| d.rule).collect()),
+        Err((call, _)) => Err(Rejection::Forbidden(format!(
+            "{} may not call {}",
+            describe_roles(who),
+            call.describe()
+        ))),
+    }
+}
+
+fn describe_roles(who: &Identity) -> String {
+    match who.roles.as_slice() {
+        [] => "a caller with no role".to_string(),
+        [one] => format!("role '{one}'"),
+        many => format!("roles '{}'", many.join(", ")),
+    }
+}

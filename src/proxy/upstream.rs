@@ -1,0 +1,78 @@
+//! The upstream side: which peer, with which timeouts, and the request headers it receives.
+//! Identity headers are ours alone: any client-sent copy is removed before ours are set.
+
+use pingora::http::RequestHeader;
+use pingora::prelude::HttpPeer;
+use pingora::Result;
+
+use crate::auth::Identity;
+use crate::config::Settings;
+
+/// Headers the gatekeeper sets for the upstream; the prefix is reserved.
+pub const IDENTITY_PREFIX: &str = "x-gatekeeper-";
+
+pub fn peer(settings: &Settings) -> Box<HttpPeer> {
+    let mut peer = HttpPeer::new(settings.upstream.addr, false, String::new());
+    let t = settings.timeouts;
+    peer.options.connection_timeout = Some(t.connect);
+    peer.options.read_timeout = Some(t.read);
+    peer.options.write_timeout = Some(t.write);
+    peer.options.idle_timeout = Some(t.idle);
+    Box::new(peer)
+}
+
+pub fn rewrite_request_headers(
+    request: &mut RequestHeader,
+    who: &Identity,
+    settings: &Settings,
+) -> Result<()> {
+    let reserved: Vec<http::HeaderName> = request
+        .headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(IDENTITY_PREFIX))
+        .cloned()
+        .collect();
+    for name in reserved {
+        request.remove_header(&name);
+    }
+    if !settings.forward_authorization {
+        request.remove_header(&http::header::AUTHORIZATION);
+    }
+    // We answered (or never needed) the 100-continue; the upstream gets the body at once.
+    request.remove_header(&http::header::EXPECT);
+    // The response must be readable to filter it: ask for no content coding.
+    request.insert_header(http::header::ACCEPT_ENCODING, "identity")?;
+    request.insert_header("x-gatekeeper-user-id", header_safe(&who.user_id))?;
+    request.insert_header("x-gatekeeper-roles", header_safe(&who.roles.join(",")))?;
+    if let Some(name) = &who.username {
+        request.insert_header("x-gatekeeper-username", header_safe(name))?;
+    }
+    Ok(())
+}
+
+/// Claims are arbitrary strings: percent-encode anything that is not visible ASCII (and `%`)
+/// so a claim can never inject a header or break framing.
+fn header_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_safe;
+
+    #[test]
+    fn header_values_cannot_carry_control_bytes() {
+        assert_eq!(header_safe("yenji100"), "yenji100");
+        assert_eq!(header_safe("a\r\nX-Evil: 1"), "a%0D%0AX-Evil: 1");
+        assert_eq!(header_safe("100%"), "100%25");
+        assert_eq!(header_safe("é"), "%C3%A9");
+    }
+}
