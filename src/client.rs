@@ -78,16 +78,18 @@ pub enum CallError {
     Unreachable { url: String, reason: String },
 }
 
-/// Sends `body` with the Bearer token and returns the response body on success.
-pub fn send(url: &str, token: &str, body: &Value) -> Result<String, CallError> {
+/// Sends `body` (with the Bearer token, when given) and returns the response body on success.
+pub fn send(url: &str, token: Option<&str>, body: &Value) -> Result<String, CallError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into();
-    let response = agent
-        .post(url)
-        .header("Authorization", &format!("Bearer {token}"))
+    let mut request = agent.post(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request
         .header("Content-Type", "application/json")
         .header("Accept", "application/json, text/event-stream")
         .send(body.to_string())

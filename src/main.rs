@@ -71,6 +71,9 @@ struct CallArgs {
     /// Send the legacy form (the method is the tool name) instead of tools/call.
     #[arg(long)]
     legacy: bool,
+    /// Send no Authorization header at all (to see the gatekeeper refuse).
+    #[arg(long)]
+    no_token: bool,
     /// Tool name (sent as tools/call) or MCP method (e.g. tools/list).
     target: String,
     /// String argument k=v; repeat for several.
@@ -196,14 +199,18 @@ fn arguments(
 }
 
 fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
-    let token = mint(&args.token)?;
+    let token = if args.no_token {
+        None
+    } else {
+        Some(mint(&args.token)?)
+    };
     let body = client::request_body(
         &args.target,
         arguments(args.args, args.json_args)?,
         args.legacy,
         1,
     );
-    match client::send(&args.url, &token, &body) {
+    match client::send(&args.url, token.as_deref(), &body) {
         Ok(text) => {
             println!("{}", text.trim_end());
             Ok(ExitCode::SUCCESS)

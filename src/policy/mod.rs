@@ -117,7 +117,7 @@ impl Policy {
     pub fn decide(&self, who: &Identity, call: &Call) -> Decision {
         self.grants_for(who)
             .find_map(|g| g.allows(who, call))
-            .map(|rule| Decision::allow(rule))
+            .map(Decision::allow)
             .unwrap_or_else(|| Decision::deny("default-deny"))
     }
 

@@ -45,18 +45,22 @@ impl From<Rejection> for Refusal {
 }
 
 /// Runs every check for one downstream request.
-pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, Refusal> {
+pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, Box<Refusal>> {
     let method = session.req_header().method.clone();
     let has_body = method == http::Method::POST;
     if !matches!(method.as_str(), "POST" | "GET" | "DELETE") {
-        return Err(Rejection::MethodNotAllowed(method.to_string()).into());
+        return Err(Box::new(
+            Rejection::MethodNotAllowed(method.to_string()).into(),
+        ));
     }
-    let identity = authenticate(gk, session)?;
-    let with_identity = |rejection: Rejection| Refusal {
-        rejection,
-        id: None,
-        identity: Some(identity.clone()),
-        request: None,
+    let identity = authenticate(gk, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    let with_identity = |rejection: Rejection| {
+        Box::new(Refusal {
+            rejection,
+            id: None,
+            identity: Some(identity.clone()),
+            request: None,
+        })
     };
     check_framing(session, has_body, gk.settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
@@ -70,17 +74,18 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, R
     let body = read_body(session, gk.settings.max_body_bytes)
         .await
         .map_err(with_identity)?;
-    let request = jsonrpc::parse(&body).map_err(|e| Refusal {
-        id: e.id.clone(),
-        ..with_identity(e.into())
+    let request = jsonrpc::parse(&body).map_err(|e| {
+        let id = e.id.clone();
+        let mut refusal = with_identity(e.into());
+        refusal.id = id;
+        refusal
     })?;
     if matches!(request, Request::Batch(_)) && !gk.settings.allow_batches {
-        return Err(Refusal {
-            request: Some(request),
-            ..with_identity(Rejection::BadRequest(
-                "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
-            ))
-        });
+        let mut refusal = with_identity(Rejection::BadRequest(
+            "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
+        ));
+        refusal.request = Some(request);
+        return Err(refusal);
     }
     let policy = gk.policy.load();
     match decide(&policy, &identity, &request) {
@@ -90,16 +95,16 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, R
             rules,
             body,
         }),
-        Err(rejection) => Err(Refusal {
+        Err(rejection) => Err(Box::new(Refusal {
             rejection,
             id: request.error_id().cloned(),
             identity: Some(identity),
             request: Some(request),
-        }),
+        })),
     }
 }
 
-fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Refusal> {
+fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Rejection> {
     let values: Vec<&[u8]> = session
         .req_header()
         .headers
@@ -109,7 +114,7 @@ fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Refusal>
         .collect();
     auth::bearer_token(&values)
         .and_then(|token| gk.verifier.verify(token))
-        .map_err(|e| Rejection::Unauthenticated(e).into())
+        .map_err(Rejection::Unauthenticated)
 }
 
 /// Media type, encoding and size checks that need only the request head.

@@ -55,7 +55,10 @@ impl ListFilter {
                     .starts_with("text/event-stream")
             });
         response.remove_header(&http::header::CONTENT_LENGTH);
-        response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+        // An HTTP/1.0 response without a length is delimited by closing the connection.
+        if response.version != http::Version::HTTP_10 {
+            response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,36 @@
+# mcp-gatekeeper — `make demo` and `make test` do all set-up themselves.
+CARGO ?= cargo
+PYENV := target/pyenv
+
+.PHONY: demo test deps build lint pyenv fmt clean
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(CARGO) build --workspace
+
+## Builds, starts mock-mcp and the gatekeeper, plays the reference scenario, stops them.
+demo: build
+	@scripts/demo.sh
+
+## A Python venv with the official MCP SDK and PyJWT, for the interop tests.
+pyenv: deps
+	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV)
+	@$(PYENV)/bin/python -c 'import mcp, jwt' 2>/dev/null || \
+		$(PYENV)/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.9' 'pyjwt>=2.8'
+
+## Builds and runs the whole test suite (unit, integration, interop with Python clients).
+test: deps pyenv
+	$(CARGO) build --workspace --all-targets
+	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python $(CARGO) test --workspace
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

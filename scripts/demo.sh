@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The reference scenario, live: starts mock-mcp and the gatekeeper with the shipped config and
+# policy, plays the web app's calls with the token client, prints what each role got, and
+# stops what it started. Run it with `make demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-target/debug}
+GK="$BIN/mcp-gatekeeper"
+
+# A fresh secret per run unless the caller brings one: secrets never live in the repo.
+export JWT_SECRET=${JWT_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p=$1
+  while ! port_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+wait_port() {
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listening on port $1" >&2
+  return 1
+}
+
+MOCK_PORT=$(pick_port 5000)
+GATE_PORT=$(pick_port 8080)
+export MOCK_MCP_LISTEN=127.0.0.1:$MOCK_PORT
+export GATEKEEPER_UPSTREAM=http://127.0.0.1:$MOCK_PORT
+export GATEKEEPER_LISTEN=127.0.0.1:$GATE_PORT
+export MCP_SERVER_URL=http://127.0.0.1:$GATE_PORT/mcp
+LOG_DIR=$(mktemp -d)
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+"$BIN/mock-mcp" >"$LOG_DIR/mock-mcp.log" 2>&1 &
+pids+=($!)
+wait_port "$MOCK_PORT"
+"$GK" serve -c conf/gatekeeper.yaml >"$LOG_DIR/gatekeeper.log" 2>&1 &
+pids+=($!)
+wait_port "$GATE_PORT" || { cat "$LOG_DIR/gatekeeper.log"; exit 1; }
+
+echo "mock-mcp      http://$MOCK_MCP_LISTEN  (a small synthetic hospital)"
+echo "gatekeeper    $MCP_SERVER_URL  (policy/hospital.yaml)"
+echo "logs          $LOG_DIR"
+echo
+
+failures=0
+# step "title" expected-exit-status command...
+step() {
+  local title=$1 expect=$2
+  shift 2
+  echo "── $title"
+  local out status=0
+  out=$("$@" 2>&1) || status=$?
+  echo "$out" | cut -c1-240 | head -n 4 | sed 's/^/   /'
+  if { [ "$expect" = ok ] && [ $status -ne 0 ]; } || { [ "$expect" = fail ] && [ $status -eq 0 ]; }; then
+    echo "   !! unexpected result (exit $status)"
+    failures=$((failures + 1))
+  fi
+  echo
+}
+
+call() { "$GK" call --user-id 1 --username yenji100 "$@"; }
+records=(get_medical_records --arg patient_id=NUGWI)
+
+step "Doctor asks for NUGWI's medical records (tools/call)" ok call --role Doctor "${records[@]}"
+step "Doctor, legacy form the web app sends" ok call --role Doctor --legacy "${records[@]}"
+step "No token at all" fail call --role Doctor --no-token "${records[@]}"
+step "Token signed with another secret" fail env JWT_SECRET=not-the-gatekeepers-secret-at-all-000 "$GK" call --user-id 1 --role Doctor "${records[@]}"
+step "Expired token" fail call --role Doctor --ttl -120 "${records[@]}"
+step "Billing asks for medical records" fail call --role Billing "${records[@]}"
+step "Billing asks for billing" ok call --role Billing get_billing --arg patient_id=NUGWI
+step "Nurse asks for NUGWI's medical records" ok call --role Nurse "${records[@]}"
+step "Nurse lists tools (filtered to her role)" ok call --role Nurse tools/list
+step "Patient NUGWI reads their own record" ok call --role Patient --claim patient_id=NUGWI "${records[@]}"
+step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=KQZRT
+
+if [ $failures -ne 0 ]; then
+  echo "demo: $failures step(s) did not behave as the reference scenario says" >&2
+  exit 1
+fi
+echo "demo: every step behaved as the reference scenario says"

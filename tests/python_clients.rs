@@ -1,0 +1,54 @@
+//! Interop with the clients hospitals actually run: tokens minted by PyJWT in the web app's
+//! format, and the official MCP Python SDK. `make test` provides the Python environment
+//! (GATEKEEPER_TEST_PYTHON); a bare `cargo test` without it says so and skips.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn python() -> Option<String> {
+    let python = std::env::var("GATEKEEPER_TEST_PYTHON").ok();
+    if python.is_none() {
+        eprintln!("GATEKEEPER_TEST_PYTHON is not set: skipping the Python interop test (make test sets it)");
+    }
+    python
+}
+
+fn run_interop(sse: bool) {
+    let Some(python) = python() else { return };
+    let stack = Stack::start(sse);
+    let script = repo_root().join("tests/python/interop.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(stack.url())
+        .env("JWT_SECRET", SECRET)
+        .output()
+        .expect("running the Python interop script");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "interop failed (sse={sse}):\n{stdout}\n{stderr}\ngatekeeper:\n{}",
+        stack.gate.stderr_so_far()
+    );
+    assert!(
+        stdout.contains("ok pyjwt-token-accepted-and-policy-applied"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok mcp-sdk-initialize-list-call"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn pyjwt_tokens_and_the_mcp_python_sdk_work_through_the_gatekeeper() {
+    run_interop(false);
+}
+
+#[test]
+fn the_mcp_python_sdk_works_with_an_sse_upstream() {
+    run_interop(true);
+}
