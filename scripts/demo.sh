@@ -61,7 +61,11 @@ step() {
   echo "── $title"
   local out status=0
   out=$("$@" 2>&1) || status=$?
-  echo "$out" | cut -c1-240 | head -n 4 | sed 's/^/   /'
+  if [ $status -eq 0 ]; then
+    echo "$out" | python3 scripts/summarize.py | sed 's/^/   /'
+  else
+    echo "$out" | head -n 2 | sed 's/^/   /'
+  fi
   if { [ "$expect" = ok ] && [ $status -ne 0 ]; } || { [ "$expect" = fail ] && [ $status -eq 0 ]; }; then
     echo "   !! unexpected result (exit $status)"
     failures=$((failures + 1))
@@ -82,7 +86,7 @@ step "Billing asks for billing" ok call --role Billing get_billing --arg patient
 step "Nurse asks for NUGWI's medical records" ok call --role Nurse "${records[@]}"
 step "Nurse lists tools (filtered to her role)" ok call --role Nurse tools/list
 step "Patient NUGWI reads their own record" ok call --role Patient --claim patient_id=NUGWI "${records[@]}"
-step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=KQZRT
+step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=SQHUM
 
 if [ $failures -ne 0 ]; then
   echo "demo: $failures step(s) did not behave as the reference scenario says" >&2

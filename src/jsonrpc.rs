@@ -111,10 +111,14 @@ pub const MAX_BATCH: usize = 100;
 
 /// Parses a whole request body.
 pub fn parse(body: &[u8]) -> Result<Request, ParseError> {
-    let value = crate::strict_json::from_slice(body).map_err(|e| ParseError {
-        message: format!("Parse error: {e}"),
-        id: None,
-        not_json: true,
+    let value = crate::strict_json::from_slice(body).map_err(|e| match e.classify() {
+        // Valid JSON we refuse to read (a repeated key): not a valid Request object.
+        serde_json::error::Category::Data => ParseError::invalid(e.to_string(), None),
+        _ => ParseError {
+            message: format!("Parse error: {e}"),
+            id: None,
+            not_json: true,
+        },
     })?;
     match value {
         Value::Array(items) if items.is_empty() => Err(ParseError::invalid("empty batch", None)),

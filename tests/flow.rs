@@ -11,7 +11,7 @@ const FORMS: [fn(&str, Value) -> Value; 2] = [tools_call, legacy_call];
 
 fn records_of(msg: &Value) -> Vec<Value> {
     let result = &msg["result"];
-    let list = result["structuredContent"]["records"]
+    let list = result["structuredContent"]["diagnoses"]
         .as_array()
         .or_else(|| result["data"].as_array())
         .unwrap_or_else(|| panic!("no records in {msg}"));

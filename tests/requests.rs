@@ -91,6 +91,20 @@ fn post_chunked(stack: &Stack, auth: &str, body: &[u8]) -> (u16, Headers, Vec<u8
     parse_raw_response(&raw)
 }
 
+/// Sends only the request head with `Content-Length: len` and reads the answer.
+fn declare_length_only(stack: &Stack, auth: &str, len: usize) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(stack.gate.addr).unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {len}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let (status, _, body) = parse_raw_response(&raw);
+    (status, body)
+}
+
 fn parse_raw_response(raw: &[u8]) -> (u16, Headers, Vec<u8>) {
     let split = raw
         .windows(4)
@@ -141,20 +155,19 @@ fn a_body_over_the_limit_is_413_and_never_forwarded() {
     let stack = Stack::start(false);
     let auth = auth("Doctor");
     let before = stack.total();
-    let body = body_of_size(LIMIT + 1);
-    let (status, _, resp) = post_raw(
-        &stack.url(),
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &auth),
-        ],
-        body.clone(),
-    );
+    // A declared Content-Length over the limit is answered at once, before any body is sent.
+    let (status, resp) = declare_length_only(&stack, &auth, LIMIT + 1);
     assert_eq!(status, 413);
-    assert!(message(&resp)["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("exceeds"));
+    let msg = message(&resp);
+    assert!(
+        msg["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds"),
+        "{msg}"
+    );
+    // Without a length, the body is counted as it arrives.
+    let body = body_of_size(LIMIT + 1);
     let (status, _, _) = post_chunked(&stack, &auth, &body);
     assert_eq!(status, 413, "chunked bodies are counted as they arrive");
     assert_eq!(stack.total(), before);

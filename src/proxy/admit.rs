@@ -187,11 +187,29 @@ async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Rejecti
             .map_err(|e| Rejection::BadRequest(format!("cannot read the request body: {e}")))?;
         let Some(chunk) = chunk else { break };
         if body.len() + chunk.len() > limit {
+            drain(session, limit).await;
             return Err(Rejection::TooLarge { limit });
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// Reads and discards what is left of an oversized body, up to `budget` bytes or two seconds,
+/// so the client is reading when the 413 arrives (closing on unread data resets the connection
+/// and can destroy the answer before the client sees it).
+async fn drain(session: &mut Session, budget: usize) {
+    let deadline = std::time::Duration::from_secs(2);
+    let _ = tokio::time::timeout(deadline, async {
+        let mut discarded = 0;
+        while discarded < budget {
+            match session.read_request_body().await {
+                Ok(Some(chunk)) => discarded += chunk.len(),
+                _ => break,
+            }
+        }
+    })
+    .await;
 }
 
 fn is_expect_continue(session: &Session) -> bool {

@@ -18,10 +18,27 @@ import urllib.request
 
 import jwt
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+
+try:  # SDK 2.x: headers travel on an HTTP client the caller provides
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    def connect(url, headers):
+        return streamable_http_client(url, http_client=create_mcp_http_client(headers=headers))
+
+except ImportError:  # SDK 1.x
+    from mcp.client.streamable_http import streamablehttp_client
+
+    def connect(url, headers):
+        return streamablehttp_client(url, headers=headers)
 
 URL = sys.argv[1]
 SECRET = os.environ["JWT_SECRET"]
+
+
+def field(obj, new: str, old: str):
+    """SDK 2.x names fields in snake_case, 1.x in camelCase."""
+    return getattr(obj, new) if hasattr(obj, new) else getattr(obj, old)
 
 
 def web_app_token(role: str) -> str:
@@ -64,14 +81,15 @@ def check_pyjwt_legacy() -> None:
 
 async def check_sdk() -> None:
     headers = {"Authorization": f"Bearer {web_app_token('Nurse')}"}
-    async with streamablehttp_client(URL, headers=headers) as (read, write, _):
+    async with connect(URL, headers) as streams:
+        read, write = streams[0], streams[1]
         async with ClientSession(read, write) as session:
             init = await session.initialize()
-            assert init.serverInfo.name, init
+            assert field(init, "server_info", "serverInfo").name, init
             tools = sorted(t.name for t in (await session.list_tools()).tools)
             assert tools == ["get_medical_records", "get_patient", "list_appointments"], tools
             result = await session.call_tool("get_medical_records", {"patient_id": "NUGWI"})
-            assert not result.isError, result
+            assert not field(result, "is_error", "isError"), result
             text = "".join(c.text for c in result.content if c.type == "text")
             assert "NUGWI" in text, text
     print("ok mcp-sdk-initialize-list-call")
