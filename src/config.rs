@@ -31,9 +31,11 @@ pub struct ConfigFile {
     pub listen: Option<String>,
     pub upstream: Option<String>,
     pub policy: Option<PathBuf>,
+    pub shadow_policy: Option<PathBuf>,
     pub threads: Option<usize>,
     pub forward_authorization: bool,
     pub allow_batches: bool,
+    pub watch_files: Option<bool>,
     pub jwt: JwtFile,
     pub limits: LimitsFile,
     pub upstream_timeouts: TimeoutsFile,
@@ -105,6 +107,7 @@ pub struct Env {
     pub listen: Option<String>,
     pub upstream: Option<String>,
     pub policy: Option<String>,
+    pub shadow_policy: Option<String>,
 }
 
 impl Env {
@@ -116,6 +119,7 @@ impl Env {
             listen: var("GATEKEEPER_LISTEN"),
             upstream: var("GATEKEEPER_UPSTREAM"),
             policy: var("GATEKEEPER_POLICY"),
+            shadow_policy: var("GATEKEEPER_SHADOW_POLICY"),
         }
     }
 }
@@ -126,9 +130,12 @@ pub struct Settings {
     pub listen: String,
     pub upstream: Upstream,
     pub policy_path: PathBuf,
+    pub shadow_policy_path: Option<PathBuf>,
     pub threads: usize,
     pub forward_authorization: bool,
     pub allow_batches: bool,
+    /// Reload on file changes; SIGHUP reloads either way.
+    pub watch_files: bool,
     pub jwt: JwtRules,
     pub jwt_secret: Vec<u8>,
     pub max_body_bytes: usize,
@@ -197,9 +204,15 @@ impl Settings {
             listen,
             upstream: parse_upstream(&upstream_url)?,
             policy_path,
+            shadow_policy_path: env
+                .shadow_policy
+                .as_ref()
+                .map(PathBuf::from)
+                .or(file.shadow_policy),
             threads,
             forward_authorization: file.forward_authorization,
             allow_batches: file.allow_batches,
+            watch_files: file.watch_files.unwrap_or(true),
             jwt: JwtRules {
                 algorithm,
                 require_exp: file.jwt.require_exp,
@@ -217,6 +230,36 @@ impl Settings {
                 idle: Duration::from_millis(file.upstream_timeouts.idle_ms),
             },
         })
+    }
+}
+
+impl Settings {
+    /// Takes the live-safe fields of `new` (JWT rules, limits, timeouts, forwarding, batches)
+    /// and keeps this value's restart-only fields, naming those that differ.
+    pub fn merge_live(&self, new: Settings) -> (Settings, Vec<&'static str>) {
+        let mut needs_restart = Vec::new();
+        if new.listen != self.listen {
+            needs_restart.push("listen");
+        }
+        if new.threads != self.threads {
+            needs_restart.push("threads");
+        }
+        if new.upstream.authority != self.upstream.authority {
+            needs_restart.push("upstream");
+        }
+        if new.policy_path != self.policy_path || new.shadow_policy_path != self.shadow_policy_path
+        {
+            needs_restart.push("policy paths");
+        }
+        let merged = Settings {
+            listen: self.listen.clone(),
+            threads: self.threads,
+            upstream: self.upstream.clone(),
+            policy_path: self.policy_path.clone(),
+            shadow_policy_path: self.shadow_policy_path.clone(),
+            ..new
+        };
+        (merged, needs_restart)
     }
 }
 

@@ -8,6 +8,8 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod jsonrpc;
+pub mod live;
 pub mod policy;
 pub mod proxy;
+pub mod reload;
 pub mod strict_json;

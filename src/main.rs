@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
 use mcp_gatekeeper::client::{self, TokenSpec};
-use mcp_gatekeeper::config::{self, Env, Settings};
+use mcp_gatekeeper::config::{self, Env};
 use mcp_gatekeeper::jsonrpc::{self, Request};
 use mcp_gatekeeper::policy::Policy;
 
@@ -27,9 +27,9 @@ struct Cli {
 enum Command {
     /// Run the proxy.
     Serve {
-        /// Configuration file; environment variables win over it.
-        #[arg(short, long, default_value = "conf/gatekeeper.yaml")]
-        config: PathBuf,
+        /// Configuration file (default conf/gatekeeper.yaml, if present); the environment wins.
+        #[arg(short, long)]
+        config: Option<PathBuf>,
     },
     /// Print a JWT signed with JWT_SECRET (algorithm JWT_ALG, default HS256).
     Token(TokenArgs),
@@ -86,8 +86,14 @@ struct CallArgs {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// Load and compile a policy; exit non-zero with the error if it is invalid.
-    Check { file: PathBuf },
+    /// Load and compile a policy; exit non-zero with `FILE:line:column: error` if it is
+    /// invalid; print warnings for rules that can never matter.
+    Check {
+        file: PathBuf,
+        /// The server's tools/list response (JSON), to check tool names against.
+        #[arg(long)]
+        tools: Option<PathBuf>,
+    },
     /// Print the decision for one call and the rule that made it.
     Explain {
         #[arg(long)]
@@ -133,9 +139,9 @@ fn init_tracing() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config } => {
-            let path = config.exists().then_some(config.as_path());
-            let settings = Settings::load(path, &Env::from_process())?;
-            mcp_gatekeeper::proxy::server::run(settings)?;
+            let default = PathBuf::from("conf/gatekeeper.yaml");
+            let path = config.or_else(|| default.exists().then_some(default));
+            mcp_gatekeeper::proxy::server::run(path, Env::from_process())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => {
@@ -143,18 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Call(args) => call(args),
-        Command::Policy(PolicyCommand::Check { file }) => {
-            let policy = Policy::load(&file)?;
-            let mut roles: Vec<&str> = policy.role_names().collect();
-            roles.sort_unstable();
-            println!(
-                "{}: ok (version {}; roles: {})",
-                file.display(),
-                policy.version(),
-                roles.join(", ")
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Policy(PolicyCommand::Check { file, tools }) => check(&file, tools.as_deref()),
         Command::Policy(PolicyCommand::Explain {
             policy,
             roles,
@@ -163,6 +158,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             args,
         }) => explain(&policy, roles, claims, &target, args),
     }
+}
+
+fn check(file: &std::path::Path, tools: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let policy = match Policy::load(file) {
+        Ok(p) => p,
+        Err(e) => {
+            match e.location() {
+                Some((line, column)) => eprintln!("{}:{line}:{column}: {e}", file.display()),
+                None => eprintln!("{}: {e}", file.display()),
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let offered = tools.map(offered_tools).transpose()?;
+    for warning in policy.lint(offered.as_deref()) {
+        eprintln!("{}: warning: {warning}", file.display());
+    }
+    let mut roles: Vec<&str> = policy.role_names().collect();
+    roles.sort_unstable();
+    println!(
+        "{}: ok (version {}; roles: {})",
+        file.display(),
+        policy.version(),
+        roles.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Tool names from a saved `tools/list` response (or its bare `result`).
+fn offered_tools(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let tools = value
+        .pointer("/result/tools")
+        .or_else(|| value.get("tools"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: no tools list (expected a tools/list response)",
+                path.display()
+            )
+        })?;
+    Ok(tools
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect())
 }
 
 fn mint(args: &TokenArgs) -> anyhow::Result<String> {

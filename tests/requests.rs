@@ -304,3 +304,35 @@ fn keep_alive_survives_a_denial() {
         reader.read_exact(&mut buf).unwrap();
     }
 }
+
+#[test]
+fn a_hung_upstream_is_a_504_within_the_read_timeout() {
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = hung.local_addr().unwrap();
+    let held = std::thread::spawn(move || {
+        // Accept and hold the connection open without ever answering.
+        let conn = hung.accept();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        drop(conn);
+    });
+    let mut opts = GateOptions::new(addr);
+    opts.config_yaml = "upstream_timeouts: {connect_ms: 500, read_ms: 300}\n".into();
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let started = std::time::Instant::now();
+    let (status, _, body) = post(
+        &url,
+        Some(&token("Doctor")),
+        &tools_call("get_patient", json!({"patient_id":"NUGWI"})),
+    );
+    assert_eq!(status, 504, "{}", String::from_utf8_lossy(&body));
+    assert!(message(&body)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timed out"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "answered within the bound"
+    );
+    held.join().unwrap();
+}

@@ -2,6 +2,8 @@
 //! identity. Default deny: only what some grant names is allowed.
 
 mod config;
+mod lint;
+mod resource;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -11,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::{ArgMatch, PolicyFile};
 use config::{GrantSpec, ToolSpec};
+use resource::ResourcePattern;
 
 use crate::auth::Identity;
 use crate::jsonrpc::{Call, Request, Target};
@@ -23,10 +26,63 @@ pub enum PolicyError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Yaml(String),
+    #[error("{message}")]
+    Yaml {
+        message: String,
+        location: Option<(usize, usize)>,
+    },
     #[error("invalid policy: {0}")]
     Invalid(String),
+    #[error("{source} (at line {}, column {})", location.0, location.1)]
+    Located {
+        source: Box<PolicyError>,
+        location: (usize, usize),
+    },
+}
+
+impl PolicyError {
+    /// `(line, column)`, 1-based, when the error can be placed in the file.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match self {
+            PolicyError::Yaml { location, .. } => *location,
+            PolicyError::Located { location, .. } => Some(*location),
+            _ => None,
+        }
+    }
+
+    /// Places a semantic error on the first line that names what it is about.
+    fn locate_in(self, text: &str) -> Self {
+        let PolicyError::Invalid(message) = &self else {
+            return self;
+        };
+        // The last quoted name is what the message is about ("… unknown role 'Ghost'").
+        let quoted = message
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .filter(|q| !q.is_empty())
+            .last();
+        match quoted.and_then(|q| find_word(text, q)) {
+            Some(location) => PolicyError::Located {
+                source: Box::new(self),
+                location,
+            },
+            None => self,
+        }
+    }
+}
+
+/// The first `(line, column)` where `word` stands as a YAML key or list item.
+fn find_word(text: &str, word: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let code = line.split('#').next().unwrap_or("");
+        code.match_indices(word).find_map(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + word.len()..].chars().next();
+            let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            (boundary(before) && boundary(after)).then_some((i + 1, at + 1))
+        })
+    })
 }
 
 /// The outcome for one call.
@@ -65,7 +121,8 @@ struct Grants {
     methods: Vec<(MethodPattern, String)>,
     tools: HashMap<String, Vec<ToolRule>>,
     any_tool: Vec<ToolRule>,
-    resources: HashMap<String, String>,
+    resources: Vec<(ResourcePattern, String)>,
+    any_resource: bool,
     prompts: HashMap<String, String>,
 }
 
@@ -94,14 +151,16 @@ impl Policy {
 
     /// Parses and compiles policy YAML.
     pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
-        let file: PolicyFile =
-            serde_yaml_ng::from_str(text).map_err(|e| PolicyError::Yaml(e.to_string()))?;
+        let file: PolicyFile = serde_yaml_ng::from_str(text).map_err(|e| PolicyError::Yaml {
+            location: e.location().map(|l| (l.line(), l.column())),
+            message: e.to_string(),
+        })?;
         let digest = hex(&Sha256::digest(text.as_bytes())[..6]);
         let version = match &file.version {
             Some(label) => format!("{label}@{digest}"),
             None => digest,
         };
-        compile(&file, version)
+        compile(&file, version).map_err(|e| e.locate_in(text))
     }
 
     /// A label for this policy: its `version:` and a hash of the file's bytes.
@@ -148,6 +207,22 @@ impl Policy {
             .any(|g| !g.any_tool.is_empty() || g.tools.contains_key(tool))
     }
 
+    /// Whether `prompts/list` should show `prompt` to this identity.
+    pub fn prompt_visible(&self, who: &Identity, prompt: &str) -> bool {
+        self.grants_for(who)
+            .any(|g| lookup(&g.prompts, prompt).is_some())
+    }
+
+    /// Whether `resources/list` should show `uri` to this identity.
+    pub fn resource_visible(&self, who: &Identity, uri: &str) -> bool {
+        self.grants_for(who).any(|g| g.resource_rule(uri).is_some())
+    }
+
+    /// Whether this identity may read every resource (resource templates are listed only then).
+    pub fn all_resources_visible(&self, who: &Identity) -> bool {
+        self.grants_for(who).any(|g| g.any_resource)
+    }
+
     fn grants_for<'a>(&'a self, who: &'a Identity) -> impl Iterator<Item = &'a Grants> {
         std::iter::once(&self.authenticated)
             .chain(who.roles.iter().filter_map(|r| self.roles.get(r)))
@@ -172,9 +247,19 @@ impl Grants {
                 .chain(&self.any_tool)
                 .find(|r| r.holds(who, arguments))
                 .map(|r| r.rule.as_str()),
-            Target::Resource { uri } => lookup(&self.resources, uri),
+            Target::Resource { uri } => self.resource_rule(uri),
             Target::Prompt { name } => lookup(&self.prompts, name),
         }
+    }
+}
+
+impl Grants {
+    fn resource_rule(&self, uri: &str) -> Option<&str> {
+        let uri = resource::normalize(uri)?;
+        self.resources
+            .iter()
+            .find(|(p, _)| p.matches(&uri))
+            .map(|(_, rule)| rule.as_str())
     }
 }
 
@@ -337,8 +422,10 @@ fn compile_grants(prefix: &str, spec: &GrantSpec) -> Result<Grants, PolicyError>
         }
     }
     for r in &spec.resources {
+        let pattern = ResourcePattern::parse(r).map_err(invalid)?;
+        g.any_resource |= r == "*";
         g.resources
-            .insert(r.clone(), format!("{prefix}.resources.{r}"));
+            .push((pattern, format!("{prefix}.resources.{r}")));
     }
     for p in &spec.prompts {
         g.prompts.insert(p.clone(), format!("{prefix}.prompts.{p}"));
@@ -353,9 +440,8 @@ impl Grants {
             self.tools.entry(tool).or_default().extend(rules);
         }
         self.any_tool.extend(other.any_tool);
-        for (k, v) in other.resources {
-            self.resources.entry(k).or_insert(v);
-        }
+        self.resources.extend(other.resources);
+        self.any_resource |= other.any_resource;
         for (k, v) in other.prompts {
             self.prompts.entry(k).or_insert(v);
         }

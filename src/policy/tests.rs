@@ -211,3 +211,36 @@ fn version_hashes_the_file() {
     let b = Policy::from_yaml(&format!("{HOSPITAL}\n# edited\n")).unwrap();
     assert_ne!(a.version(), b.version());
 }
+
+fn read(uri: &str) -> Call {
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":uri}});
+    match jsonrpc::parse(body.to_string().as_bytes()).unwrap() {
+        Request::Single(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn resources_are_matched_after_normalisation() {
+    let p =
+        Policy::from_yaml("roles:\n  R: {resources: ['file:///ward/**'], prompts: [handover]}\n")
+            .unwrap();
+    let r = who(&["R"], json!({}));
+    assert!(p.decide(&r, &read("file:///ward/3B/list")).allowed);
+    assert!(!p.decide(&r, &read("file:///ward/../pharmacy/list")).allowed);
+    assert!(
+        !p.decide(&r, &read("file:///ward/%2e%2e/pharmacy/list"))
+            .allowed
+    );
+    assert!(!p.decide(&r, &read("file:///ward%2F..%2Fpharmacy")).allowed);
+    assert!(p.prompt_visible(&r, "handover"));
+    assert!(!p.prompt_visible(&r, "discharge"));
+}
+
+#[test]
+fn semantic_errors_are_located() {
+    let err = Policy::from_yaml("roles:\n  Nurse:\n    inherits: [Ghost]\n").unwrap_err();
+    assert_eq!(err.location(), Some((3, 16)), "{err}");
+    let err = Policy::from_yaml("roles:\n  Nurse: {tools: [a]\n").unwrap_err();
+    assert!(err.location().is_some(), "{err}");
+}

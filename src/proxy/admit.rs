@@ -1,6 +1,8 @@
 //! The request phase: authenticate, read the whole body, parse it and decide — all before any
 //! upstream connection exists, so nothing refused here can reach the MCP server.
 
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
@@ -9,9 +11,8 @@ use serde_json::Value;
 use crate::auth::{self, Identity};
 use crate::error::Rejection;
 use crate::jsonrpc::{self, Request};
+use crate::live::{Live, Runtime};
 use crate::policy::Policy;
-
-use super::Gatekeeper;
 
 /// A request the gatekeeper let through, and what it knows of it.
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct Admitted {
     /// The rule that allowed each call, in order.
     pub rules: Vec<String>,
     pub body: Bytes,
+    /// The policy version that decided; responses are filtered by the same one.
+    pub policy: Arc<Policy>,
 }
 
 /// A request the gatekeeper answers itself.
@@ -45,7 +48,12 @@ impl From<Rejection> for Refusal {
 }
 
 /// Runs every check for one downstream request.
-pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, Box<Refusal>> {
+pub async fn admit(
+    live: &Live,
+    runtime: &Runtime,
+    session: &mut Session,
+) -> Result<Admitted, Box<Refusal>> {
+    let settings = &runtime.settings;
     let method = session.req_header().method.clone();
     let has_body = method == http::Method::POST;
     if !matches!(method.as_str(), "POST" | "GET" | "DELETE") {
@@ -53,7 +61,9 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, B
             Rejection::MethodNotAllowed(method.to_string()).into(),
         ));
     }
-    let identity = authenticate(gk, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    let identity = authenticate(runtime, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    // One policy version decides the whole request, however long the body takes to arrive.
+    let policy = live.policy.load_full();
     let with_identity = |rejection: Rejection| {
         Box::new(Refusal {
             rejection,
@@ -62,16 +72,17 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, B
             request: None,
         })
     };
-    check_framing(session, has_body, gk.settings.max_body_bytes).map_err(with_identity)?;
+    check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
         return Ok(Admitted {
             identity,
             request: None,
             rules: vec!["authenticated.stream".into()],
             body: Bytes::new(),
+            policy,
         });
     }
-    let body = read_body(session, gk.settings.max_body_bytes)
+    let body = read_body(session, settings.max_body_bytes)
         .await
         .map_err(with_identity)?;
     let request = jsonrpc::parse(&body).map_err(|e| {
@@ -80,20 +91,22 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, B
         refusal.id = id;
         refusal
     })?;
-    if matches!(request, Request::Batch(_)) && !gk.settings.allow_batches {
+    if matches!(request, Request::Batch(_)) && !settings.allow_batches {
         let mut refusal = with_identity(Rejection::BadRequest(
             "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
         ));
         refusal.request = Some(request);
         return Err(refusal);
     }
-    let policy = gk.policy.load();
-    match decide(&policy, &identity, &request) {
+    let verdict = decide(&policy, &identity, &request);
+    compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
+    match verdict {
         Ok(rules) => Ok(Admitted {
             identity,
             request: Some(request),
             rules,
             body,
+            policy,
         }),
         Err(rejection) => Err(Box::new(Refusal {
             rejection,
@@ -104,7 +117,7 @@ pub async fn admit(gk: &Gatekeeper, session: &mut Session) -> Result<Admitted, B
     }
 }
 
-fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Rejection> {
+fn authenticate(runtime: &Runtime, session: &Session) -> Result<Identity, Rejection> {
     let values: Vec<&[u8]> = session
         .req_header()
         .headers
@@ -113,7 +126,7 @@ fn authenticate(gk: &Gatekeeper, session: &Session) -> Result<Identity, Rejectio
         .map(|v| v.as_bytes())
         .collect();
     auth::bearer_token(&values)
-        .and_then(|token| gk.verifier.verify(token))
+        .and_then(|token| runtime.verifier.verify(token))
         .map_err(Rejection::Unauthenticated)
 }
 
@@ -228,6 +241,37 @@ fn decide(policy: &Policy, who: &Identity, request: &Request) -> Result<Vec<Stri
             describe_roles(who),
             call.describe()
         ))),
+    }
+}
+
+/// Shadow mode: judge the request with the candidate policy too; log and count disagreements,
+/// never enforce them.
+fn compare_with_shadow(
+    live: &Live,
+    policy: &Policy,
+    who: &Identity,
+    request: &Request,
+    live_allowed: bool,
+) {
+    let Some(shadow) = live.shadow.load_full() else {
+        return;
+    };
+    let shadow_allowed = shadow.decide_request(who, request).is_ok();
+    if shadow_allowed != live_allowed {
+        let call = request.calls().first();
+        let total = live.count_shadow_disagreement();
+        tracing::warn!(
+            target: "mcp_gatekeeper::shadow",
+            roles = %who.roles_label(),
+            method = call.map_or("-", |c| c.method.as_str()),
+            tool = call.and_then(|c| c.tool()).unwrap_or("-"),
+            live = if live_allowed { "allow" } else { "deny" },
+            shadow = if shadow_allowed { "allow" } else { "deny" },
+            live_version = policy.version(),
+            shadow_version = shadow.version(),
+            total,
+            "shadow policy disagrees"
+        );
     }
 }
 

@@ -9,11 +9,11 @@ use pingora::proxy::Session;
 use pingora::{Error, ErrorType, Result};
 
 use super::admit::Admitted;
-use super::{respond, Gatekeeper};
+use super::respond;
 use crate::error::Rejection;
 
 /// Pipes `admitted` to the upstream through a subrequest and its response back to the client.
-pub async fn forward(_gk: &Gatekeeper, session: &mut Session, admitted: Admitted) -> Result<()> {
+pub async fn forward(session: &mut Session, admitted: Admitted) -> Result<()> {
     let Some(spawner) = session.subrequest_spawner.as_ref() else {
         return Err(Error::explain(
             ErrorType::InternalError,

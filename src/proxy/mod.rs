@@ -13,7 +13,6 @@ mod upstream;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
@@ -21,24 +20,22 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
-use crate::auth::Verifier;
-use crate::config::Settings;
 use crate::error::Rejection;
-use crate::policy::Policy;
+use crate::live::{Live, Runtime};
 
 pub use admit::Admitted;
 use list_filter::ListFilter;
 
-/// The gatekeeper service: immutable settings, the verifier and the live policy.
+/// The gatekeeper service: everything it decides with lives in `Live`, shared with the reloader.
 pub struct Gatekeeper {
-    pub settings: Arc<Settings>,
-    pub verifier: Verifier,
-    pub policy: Arc<ArcSwap<Policy>>,
+    pub live: Arc<Live>,
 }
 
 /// What one request carries through the phases.
 pub struct RequestCtx {
     started: Instant,
+    /// The settings snapshot this request runs under, from start to end.
+    runtime: Arc<Runtime>,
     admitted: Option<Admitted>,
     refused: Option<&'static str>,
     list_filter: Option<ListFilter>,
@@ -53,6 +50,7 @@ impl ProxyHttp for Gatekeeper {
     fn new_ctx(&self) -> RequestCtx {
         RequestCtx {
             started: Instant::now(),
+            runtime: self.live.runtime.load_full(),
             admitted: None,
             refused: None,
             list_filter: None,
@@ -68,7 +66,7 @@ impl ProxyHttp for Gatekeeper {
         if session.subrequest_ctx.is_some() {
             return self.resume_subrequest(session, ctx).await;
         }
-        match admit::admit(self, session).await {
+        match admit::admit(&self.live, &ctx.runtime, session).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
             Err(refusal) => {
                 ctx.refused = Some(refusal.rejection.kind());
@@ -82,9 +80,9 @@ impl ProxyHttp for Gatekeeper {
     async fn upstream_peer(
         &self,
         _session: &mut Session,
-        _ctx: &mut RequestCtx,
+        ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
-        Ok(upstream::peer(&self.settings))
+        Ok(upstream::peer(&ctx.runtime.settings))
     }
 
     async fn upstream_request_filter(
@@ -96,7 +94,7 @@ impl ProxyHttp for Gatekeeper {
         let admitted = ctx.admitted.as_ref().ok_or_else(|| {
             Error::explain(ErrorType::InternalError, "forwarding an unadmitted request")
         })?;
-        upstream::rewrite_request_headers(request, &admitted.identity, &self.settings)
+        upstream::rewrite_request_headers(request, &admitted.identity, &ctx.runtime.settings)
     }
 
     async fn response_filter(
@@ -191,7 +189,7 @@ impl Gatekeeper {
         ctx: &mut RequestCtx,
         admitted: Admitted,
     ) -> Result<bool> {
-        ctx.list_filter = ListFilter::for_request(self, &admitted);
+        ctx.list_filter = ListFilter::for_request(&ctx.runtime.settings, &admitted);
         let replayable = session
             .get_retry_buffer()
             .is_some_and(|b| b.len() == admitted.body.len());
@@ -200,7 +198,7 @@ impl Gatekeeper {
             return Ok(false);
         }
         ctx.admitted = Some(admitted.clone());
-        large_body::forward(self, session, admitted).await?;
+        large_body::forward(session, admitted).await?;
         Ok(true)
     }
 
@@ -216,7 +214,7 @@ impl Gatekeeper {
             .await?;
             return Ok(true);
         };
-        ctx.list_filter = ListFilter::for_request(self, &admitted);
+        ctx.list_filter = ListFilter::for_request(&ctx.runtime.settings, &admitted);
         ctx.admitted = Some(admitted);
         Ok(false)
     }

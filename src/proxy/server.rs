@@ -1,38 +1,45 @@
-//! `mcp-gatekeeper serve`: load and validate everything, then hand the listener to Pingora.
+//! `mcp-gatekeeper serve`: load and validate everything, start the reloader, then hand the
+//! listener to Pingora.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use arc_swap::ArcSwap;
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 
 use super::Gatekeeper;
-use crate::auth::Verifier;
-use crate::config::Settings;
+use crate::config::{Env, Settings};
+use crate::live::{Live, Runtime};
 use crate::policy::Policy;
+use crate::reload::Reloader;
 
-/// Builds the gatekeeper from validated settings. Fails before listening if anything is wrong.
-pub fn build(settings: Settings) -> anyhow::Result<Gatekeeper> {
+/// Builds the live state from validated settings. Fails before listening if anything is wrong.
+pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
     let policy = Policy::load(&settings.policy_path)
         .with_context(|| format!("loading policy {}", settings.policy_path.display()))?;
-    let verifier =
-        Verifier::hmac(&settings.jwt_secret, &settings.jwt).map_err(anyhow::Error::msg)?;
+    tracing::info!(policy = %settings.policy_path.display(), version = policy.version(), "policy loaded");
+    let shadow = match &settings.shadow_policy_path {
+        Some(path) => {
+            let p = Policy::load(path)
+                .with_context(|| format!("loading shadow policy {}", path.display()))?;
+            tracing::info!(policy = %path.display(), version = p.version(), "shadow policy loaded (logged, not enforced)");
+            Some(p)
+        }
+        None => None,
+    };
     if settings.jwt_secret.len() < 32 {
         tracing::warn!(
             "JWT_SECRET is shorter than 32 bytes; RFC 7518 §3.2 asks for at least 256 bits"
         );
     }
-    tracing::info!(policy = %settings.policy_path.display(), version = policy.version(), "policy loaded");
-    Ok(Gatekeeper {
-        settings: Arc::new(settings),
-        verifier,
-        policy: Arc::new(ArcSwap::from_pointee(policy)),
-    })
+    let runtime = Runtime::new(settings).map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(Live::new(runtime, policy, shadow)))
 }
 
 /// Runs the proxy until the process is signalled. Never returns on success.
-pub fn run(settings: Settings) -> anyhow::Result<()> {
+pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
+    let settings = Settings::load(config_path.as_deref(), &env)?;
     let listen = settings.listen.clone();
     let upstream = settings.upstream.authority.clone();
     let conf = ServerConf {
@@ -41,10 +48,14 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         graceful_shutdown_timeout_seconds: Some(5),
         ..ServerConf::default()
     };
-    let gatekeeper = build(settings)?;
+    let live = build(settings)?;
+    let reloader = Reloader::new(Arc::clone(&live), config_path, env);
+    let _watching = reloader.watch().context("starting the file watcher")?;
+
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut service = pingora::proxy::http_proxy_service(&server.configuration, gatekeeper);
+    let mut service =
+        pingora::proxy::http_proxy_service(&server.configuration, Gatekeeper { live });
     service.add_tcp(&listen);
     server.add_service(service);
     tracing::info!(%listen, %upstream, "mcp-gatekeeper serving");

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -40,12 +40,17 @@ fn mock_binary() -> PathBuf {
 pub struct Proc {
     child: Child,
     pub addr: SocketAddr,
-    stderr: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the process has written to stderr so far.
     pub fn stderr_so_far(&self) -> String {
-        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
@@ -56,18 +61,20 @@ impl Drop for Proc {
     }
 }
 
-fn collect_stderr(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
+fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let log = Arc::new(Mutex::new(String::new()));
     if let Some(err) = child.stderr.take() {
+        let sink = Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                    s.push('\n');
                 }
             }
         });
     }
-    rx
+    log
 }
 
 /// Starts mock-mcp on an ephemeral port; ready once it prints its address.
