@@ -199,3 +199,39 @@ fn policy_explain_names_the_rule() {
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stdout).starts_with("DENY"));
 }
+
+#[test]
+fn policy_check_warns_about_rules_that_can_never_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "roles:\n  Nurse: {tools: [get_patient, get_chart]}\n  Ghost: {}\n",
+    )
+    .unwrap();
+    let tools = dir.path().join("tools.json");
+    std::fs::write(&tools, r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_patient"},{"name":"get_billing"}]}}"#).unwrap();
+    let out = gatekeeper(&[
+        "policy",
+        "check",
+        policy.to_str().unwrap(),
+        "--tools",
+        tools.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "warnings do not fail the check");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: role 'Ghost' grants nothing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: roles.Nurse.tools.get_chart can never match"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: tool 'get_billing' is offered by the server but no role may call it"
+        ),
+        "{err}"
+    );
+}

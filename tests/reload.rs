@@ -58,6 +58,11 @@ fn start(config_yaml: &str) -> Fixture {
 }
 
 impl Fixture {
+    /// The configuration file the gatekeeper was started with.
+    fn gate_config(&self) -> PathBuf {
+        self.gate.config_path().expect("config path")
+    }
+
     fn url(&self) -> String {
         format!("http://{}/mcp", self.gate.addr)
     }
@@ -273,4 +278,44 @@ fn under_load_every_answer_follows_the_policy_in_force() {
         checked > CLIENTS * PER_CLIENT / 4,
         "only {checked} answers fell inside a confirmed window"
     );
+}
+
+#[test]
+fn jwt_settings_reload_from_the_config_file() {
+    let f = start("jwt: {require_exp: true}\n");
+    let no_exp = token_with(json!({"user_id":"1","role":"Doctor"}));
+    let call = tools_call("get_patient", json!({"patient_id":"NUGWI"}));
+    assert_eq!(post(&f.url(), Some(&no_exp), &call).0, 401);
+    let config = f.gate_config();
+    std::fs::write(&config, "jwt: {require_exp: false}\nthreads: 3\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while post(&f.url(), Some(&no_exp), &call).0 != 200 {
+        assert!(Instant::now() < deadline, "{}", f.gate.stderr_so_far());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(f
+        .gate
+        .stderr_so_far()
+        .contains("'threads' changed; it takes effect after a restart"));
+}
+
+#[test]
+fn a_shadow_policy_is_logged_never_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let shadow = dir.path().join("candidate.yaml");
+    std::fs::write(&shadow, nurse_bills()).unwrap();
+    let f = start(&format!("shadow_policy: {}\n", shadow.display()));
+    assert_eq!(
+        f.status("Nurse", "get_billing"),
+        403,
+        "the live policy decides"
+    );
+    assert_eq!(f.status("Nurse", "get_patient"), 200);
+    let log = f.gate.stderr_so_far();
+    let disagreements: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("shadow policy disagrees"))
+        .collect();
+    assert_eq!(disagreements.len(), 1, "{log}");
+    assert!(disagreements[0].contains("get_billing") && disagreements[0].contains("total=1"));
 }

@@ -336,3 +336,41 @@ fn a_hung_upstream_is_a_504_within_the_read_timeout() {
     );
     held.join().unwrap();
 }
+
+#[test]
+fn batches_are_refused_by_default_and_judged_whole_when_enabled() {
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.config_yaml = "allow_batches: true\n".into();
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let stats = |tool: &str| {
+        let (_, _, b) = get(&format!("http://{}/stats", mock.addr), &[]);
+        serde_json::from_slice::<Value>(&b).unwrap()["tools"][tool]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let allowed = json!([
+        tools_call("get_patient", json!({"patient_id":"NUGWI"})),
+        {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_appointments","arguments":{}}}
+    ]);
+    let (status, _, body) = post(&url, Some(&token("Nurse")), &allowed);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(message(&body).as_array().map(Vec::len), Some(2));
+    let mixed = json!([
+        tools_call("get_patient", json!({"patient_id":"NUGWI"})),
+        {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_billing","arguments":{"patient_id":"NUGWI"}}}
+    ]);
+    let before = stats("get_patient");
+    let (status, _, body) = post(&url, Some(&token("Nurse")), &mixed);
+    assert_eq!(status, 403);
+    assert!(message(&body)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("get_billing"));
+    assert_eq!(
+        stats("get_patient"),
+        before,
+        "no element of a denied batch is forwarded"
+    );
+}

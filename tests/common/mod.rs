@@ -41,9 +41,15 @@ pub struct Proc {
     child: Child,
     pub addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    config: Option<PathBuf>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Proc {
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -111,6 +117,8 @@ pub fn start_mock(sse: bool) -> Proc {
         child,
         addr,
         stderr,
+        config: None,
+        _dir: None,
     }
 }
 
@@ -165,9 +173,11 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
             child,
             addr,
             stderr,
+            config: Some(config.clone()),
+            _dir: None,
         };
         if wait_until_listening(&mut proc) {
-            std::mem::forget(dir);
+            proc._dir = Some(dir);
             return proc;
         }
     }
