@@ -8,6 +8,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
+use crate::audit::{OnFailure, Target};
 use crate::auth::JwtRules;
 
 /// Why the configuration cannot be used. The process refuses to start.
@@ -36,9 +37,31 @@ pub struct ConfigFile {
     pub forward_authorization: bool,
     pub allow_batches: bool,
     pub watch_files: Option<bool>,
+    pub metrics_listen: Option<String>,
+    pub audit: AuditFile,
     pub jwt: JwtFile,
     pub limits: LimitsFile,
     pub upstream_timeouts: TimeoutsFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditFile {
+    /// A file path, or `-` for stdout.
+    pub log: Option<String>,
+    /// Records waiting to be written before the sink counts as not keeping up.
+    pub queue: usize,
+    pub on_failure: OnFailure,
+}
+
+impl Default for AuditFile {
+    fn default() -> Self {
+        AuditFile {
+            log: None,
+            queue: 10_000,
+            on_failure: OnFailure::Reject,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +131,9 @@ pub struct Env {
     pub upstream: Option<String>,
     pub policy: Option<String>,
     pub shadow_policy: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub audit_log: Option<String>,
+    pub audit_key: Option<String>,
 }
 
 impl Env {
@@ -120,6 +146,9 @@ impl Env {
             upstream: var("GATEKEEPER_UPSTREAM"),
             policy: var("GATEKEEPER_POLICY"),
             shadow_policy: var("GATEKEEPER_SHADOW_POLICY"),
+            metrics_listen: var("GATEKEEPER_METRICS_LISTEN"),
+            audit_log: var("GATEKEEPER_AUDIT_LOG"),
+            audit_key: var("GATEKEEPER_AUDIT_KEY"),
         }
     }
 }
@@ -136,6 +165,9 @@ pub struct Settings {
     pub allow_batches: bool,
     /// Reload on file changes; SIGHUP reloads either way.
     pub watch_files: bool,
+    /// The metrics and health listener; `None` when set to `off`.
+    pub metrics_listen: Option<String>,
+    pub audit: AuditSettings,
     pub jwt: JwtRules,
     pub jwt_secret: Vec<u8>,
     pub max_body_bytes: usize,
@@ -162,6 +194,26 @@ pub struct Upstream {
     pub authority: String,
 }
 
+#[derive(Clone)]
+pub struct AuditSettings {
+    pub target: Target,
+    pub queue: usize,
+    pub on_failure: OnFailure,
+    /// From `GATEKEEPER_AUDIT_KEY`: keys the hash chain and the arguments' HMAC.
+    pub key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for AuditSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditSettings")
+            .field("target", &self.target)
+            .field("queue", &self.queue)
+            .field("on_failure", &self.on_failure)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     pub connect: Duration,
@@ -181,6 +233,7 @@ impl Settings {
     }
 
     pub fn from_parts(file: ConfigFile, env: &Env) -> Result<Self, ConfigError> {
+        let metrics_listen = metrics_listen(env, &file)?;
         let listen = pick(&env.listen, &file.listen, "127.0.0.1:8080");
         check_host_port(&listen, "GATEKEEPER_LISTEN / listen")?;
         let upstream_url = pick(&env.upstream, &file.upstream, "http://127.0.0.1:5000");
@@ -213,6 +266,18 @@ impl Settings {
             forward_authorization: file.forward_authorization,
             allow_batches: file.allow_batches,
             watch_files: file.watch_files.unwrap_or(true),
+            metrics_listen,
+            audit: AuditSettings {
+                target: Target::parse(
+                    env.audit_log
+                        .as_deref()
+                        .or(file.audit.log.as_deref())
+                        .unwrap_or("-"),
+                ),
+                queue: file.audit.queue.max(1),
+                on_failure: file.audit.on_failure,
+                key: env.audit_key.clone().map(String::into_bytes),
+            },
             jwt: JwtRules {
                 algorithm,
                 require_exp: file.jwt.require_exp,
@@ -257,10 +322,21 @@ impl Settings {
             upstream: self.upstream.clone(),
             policy_path: self.policy_path.clone(),
             shadow_policy_path: self.shadow_policy_path.clone(),
+            metrics_listen: self.metrics_listen.clone(),
+            audit: self.audit.clone(),
             ..new
         };
         (merged, needs_restart)
     }
+}
+
+fn metrics_listen(env: &Env, file: &ConfigFile) -> Result<Option<String>, ConfigError> {
+    let value = pick(&env.metrics_listen, &file.metrics_listen, "127.0.0.1:9464");
+    if value == "off" {
+        return Ok(None);
+    }
+    check_host_port(&value, "GATEKEEPER_METRICS_LISTEN / metrics_listen")?;
+    Ok(Some(value))
 }
 
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {

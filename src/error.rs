@@ -40,6 +40,8 @@ pub enum Rejection {
     UpstreamTimeout(String),
     #[error("Internal error: {0}")]
     Internal(String),
+    #[error("The audit trail is not keeping up; request refused (audit.on_failure: reject)")]
+    AuditUnavailable,
 }
 
 impl Rejection {
@@ -52,6 +54,7 @@ impl Rejection {
             Rejection::TooLarge { .. } => 413,
             Rejection::UnsupportedMedia(_) => 415,
             Rejection::Internal(_) => 500,
+            Rejection::AuditUnavailable => 503,
             Rejection::UpstreamUnavailable(_) => 502,
             Rejection::UpstreamTimeout(_) => 504,
         }
@@ -66,7 +69,7 @@ impl Rejection {
             | Rejection::UnsupportedMedia(_)
             | Rejection::BadRequest(_)
             | Rejection::MethodNotAllowed(_) => codes::INVALID_REQUEST,
-            Rejection::Internal(_) => codes::INTERNAL_ERROR,
+            Rejection::Internal(_) | Rejection::AuditUnavailable => codes::INTERNAL_ERROR,
             Rejection::UpstreamUnavailable(_) | Rejection::UpstreamTimeout(_) => {
                 codes::UPSTREAM_UNAVAILABLE
             }
@@ -86,6 +89,7 @@ impl Rejection {
             Rejection::UpstreamUnavailable(_) => "upstream_unavailable",
             Rejection::UpstreamTimeout(_) => "upstream_timeout",
             Rejection::Internal(_) => "internal",
+            Rejection::AuditUnavailable => "audit_unavailable",
         }
     }
 

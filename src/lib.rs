@@ -3,12 +3,14 @@
 //! The decision core (`auth`, `jsonrpc`, `policy`) is plain Rust with no I/O; `proxy` wires it
 //! to Pingora's phases, `client` is the token-minting twin of the web app.
 
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod jsonrpc;
 pub mod live;
+pub mod metrics;
 pub mod policy;
 pub mod proxy;
 pub mod reload;

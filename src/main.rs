@@ -39,6 +39,19 @@ enum Command {
     /// Validate a policy file or explain a decision.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of one file, or of rotated files given oldest first; names the
+    /// first bad line. Uses GATEKEEPER_AUDIT_KEY when the trail is keyed.
+    Verify {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -152,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Call(args) => call(args),
         Command::Policy(PolicyCommand::Check { file, tools }) => check(&file, tools.as_deref()),
+        Command::Audit(AuditCommand::Verify { files }) => verify_audit(&files),
         Command::Policy(PolicyCommand::Explain {
             policy,
             roles,
@@ -208,6 +222,37 @@ fn offered_tools(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .iter()
         .filter_map(|t| t["name"].as_str().map(String::from))
         .collect())
+}
+
+fn verify_audit(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut texts = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        texts.push((f.display().to_string(), text));
+    }
+    let key = std::env::var("GATEKEEPER_AUDIT_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let chain = mcp_gatekeeper::audit::Chain::new(key.map(String::into_bytes));
+    match mcp_gatekeeper::audit::verify(&chain, &texts) {
+        Ok(v) => {
+            let anchor = if v.anchor == mcp_gatekeeper::audit::chain::GENESIS {
+                "the start of the trail".to_string()
+            } else {
+                format!("an earlier file ending in {}", &v.anchor[..16])
+            };
+            println!(
+                "ok: {} lines, chain intact from {anchor}; last hash {}",
+                v.lines, v.last_hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(broken) => {
+            eprintln!("{broken}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn mint(args: &TokenArgs) -> anyhow::Result<String> {

@@ -13,6 +13,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
+use crate::metrics::Metrics;
 use crate::policy::Policy;
 
 /// How long a file must stay quiet before it is read: editors and `cp` write in several steps.
@@ -25,9 +26,20 @@ enum Target {
     Config,
 }
 
+impl Target {
+    fn label(self) -> &'static str {
+        match self {
+            Target::Policy => "policy",
+            Target::Shadow => "shadow_policy",
+            Target::Config => "config",
+        }
+    }
+}
+
 /// Re-reads the gatekeeper's files into `Live`.
 pub struct Reloader {
     live: Arc<Live>,
+    metrics: Arc<Metrics>,
     config_path: Option<PathBuf>,
     env: Env,
     /// Hash of the content last tried per file, so unrelated events do not re-log old errors.
@@ -35,9 +47,15 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    pub fn new(live: Arc<Live>, config_path: Option<PathBuf>, env: Env) -> Arc<Self> {
+    pub fn new(
+        live: Arc<Live>,
+        metrics: Arc<Metrics>,
+        config_path: Option<PathBuf>,
+        env: Env,
+    ) -> Arc<Self> {
         Arc::new(Reloader {
             live,
+            metrics,
             config_path,
             env,
             last_seen: Mutex::new(HashMap::new()),
@@ -83,6 +101,7 @@ impl Reloader {
             Target::Policy => Policy::from_yaml(&text).map(|p| {
                 let version = p.version().to_string();
                 self.live.policy.store(Arc::new(p));
+                self.metrics.policy_loaded(&version);
                 version
             }),
             Target::Shadow => Policy::from_yaml(&text).map(|p| {
@@ -92,6 +111,7 @@ impl Reloader {
             }),
             Target::Config => return self.apply_config(&path),
         };
+        self.metrics.reload(target.label(), outcome.is_ok());
         match outcome {
             Ok(version) => {
                 tracing::info!(file = %path.display(), %version, "reload: {target:?} applied")
@@ -116,6 +136,7 @@ impl Reloader {
         let new = match Settings::load(Some(path), &self.env) {
             Ok(s) => s,
             Err(e) => {
+                self.metrics.reload(Target::Config.label(), false);
                 tracing::error!(file = %path.display(), error = %e, "reload: configuration rejected; keeping the last good version");
                 return;
             }
@@ -130,6 +151,7 @@ impl Reloader {
         }
         match Runtime::new(merged) {
             Ok(runtime) => {
+                self.metrics.reload(Target::Config.label(), true);
                 self.live.runtime.store(Arc::new(runtime));
                 tracing::info!(file = %path.display(), "reload: configuration applied");
             }
@@ -191,21 +213,52 @@ impl Reloader {
     /// Any event in a watched directory (writes, renames, a Kubernetes `..data` symlink swap)
     /// triggers a settled re-read of every file whose content changed.
     fn watch_loop(&self, rx: mpsc::Receiver<notify::Result<notify::Event>>) {
-        while let Ok(first) = rx.recv() {
-            if let Err(e) = first {
+        let names = self.watched_names();
+        let relevant = |event: &notify::Result<notify::Event>| match event {
+            Ok(e) => e.paths.iter().any(|p| is_watched(p, &names)),
+            Err(e) => {
                 tracing::warn!(error = %e, "file watcher error");
+                true
             }
-            while rx.recv_timeout(SETTLE).is_ok() {}
+        };
+        while let Ok(first) = rx.recv() {
+            if !relevant(&first) {
+                continue;
+            }
+            // Settle: wait until no relevant event has arrived for SETTLE (other files in the
+            // same directory, such as a busy audit log, do not extend the wait).
+            let mut last = std::time::Instant::now();
+            while let Some(left) = SETTLE.checked_sub(last.elapsed()) {
+                match rx.recv_timeout(left) {
+                    Ok(e) if relevant(&e) => last = std::time::Instant::now(),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
             for target in [Target::Config, Target::Policy, Target::Shadow] {
                 self.reload(target, false);
             }
         }
+    }
+
+    fn watched_names(&self) -> Vec<std::ffi::OsString> {
+        [Target::Policy, Target::Shadow, Target::Config]
+            .into_iter()
+            .filter_map(|t| self.path_of(t)?.file_name().map(ToOwned::to_owned))
+            .collect()
     }
 }
 
 /// Keeps the file watcher alive.
 pub struct WatchGuard {
     _watcher: Option<notify::RecommendedWatcher>,
+}
+
+/// An event concerns us when it names one of our files, or a `..`-prefixed entry (the
+/// symlinked data directory a Kubernetes ConfigMap swaps atomically).
+fn is_watched(path: &Path, names: &[std::ffi::OsString]) -> bool {
+    path.file_name()
+        .is_some_and(|n| names.iter().any(|w| w == n) || n.to_string_lossy().starts_with(".."))
 }
 
 fn watch_dir(file: &Path) -> Option<PathBuf> {

@@ -246,8 +246,22 @@ fn under_load_every_answer_follows_the_policy_in_force() {
         "every request got an answer"
     );
     assert!(rounds >= 3, "the policy was rewritten only {rounds} times");
-    let server_errors = observations.iter().filter(|o| o.status >= 500).count();
-    assert_eq!(server_errors, 0);
+    let server_errors: Vec<u16> = observations
+        .iter()
+        .filter(|o| o.status >= 500)
+        .map(|o| o.status)
+        .collect();
+    assert!(
+        server_errors.is_empty(),
+        "5xx answers: {server_errors:?}\n{}",
+        f.gate
+            .stderr_so_far()
+            .lines()
+            .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     for o in &observations {
         assert!(
             o.status == 200 || o.status == 403,

@@ -168,6 +168,18 @@ impl Policy {
         &self.version
     }
 
+    /// Whether some grant names `tool` explicitly (metrics label only such tools).
+    pub fn names_tool(&self, tool: &str) -> bool {
+        self.roles
+            .values()
+            .chain([&self.authenticated])
+            .any(|g| g.tools.contains_key(tool))
+    }
+
+    pub fn names_role(&self, role: &str) -> bool {
+        self.roles.contains_key(role)
+    }
+
     pub fn role_names(&self) -> impl Iterator<Item = &str> {
         self.roles.keys().map(String::as_str)
     }

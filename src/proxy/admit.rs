@@ -25,6 +25,8 @@ pub struct Admitted {
     pub body: Bytes,
     /// The policy version that decided; responses are filtered by the same one.
     pub policy: Arc<Policy>,
+    /// The shadow policy would have decided otherwise.
+    pub shadow_disagreed: bool,
 }
 
 /// A request the gatekeeper answers itself.
@@ -34,6 +36,7 @@ pub struct Refusal {
     pub id: Option<Value>,
     pub identity: Option<Identity>,
     pub request: Option<Request>,
+    pub shadow_disagreed: bool,
 }
 
 impl From<Rejection> for Refusal {
@@ -43,6 +46,7 @@ impl From<Rejection> for Refusal {
             id: None,
             identity: None,
             request: None,
+            shadow_disagreed: false,
         }
     }
 }
@@ -70,6 +74,7 @@ pub async fn admit(
             id: None,
             identity: Some(identity.clone()),
             request: None,
+            shadow_disagreed: false,
         })
     };
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
@@ -80,6 +85,7 @@ pub async fn admit(
             rules: vec!["authenticated.stream".into()],
             body: Bytes::new(),
             policy,
+            shadow_disagreed: false,
         });
     }
     let body = read_body(session, settings.max_body_bytes)
@@ -99,7 +105,7 @@ pub async fn admit(
         return Err(refusal);
     }
     let verdict = decide(&policy, &identity, &request);
-    compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
+    let shadow_disagreed = compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
     match verdict {
         Ok(rules) => Ok(Admitted {
             identity,
@@ -107,12 +113,14 @@ pub async fn admit(
             rules,
             body,
             policy,
+            shadow_disagreed,
         }),
         Err(rejection) => Err(Box::new(Refusal {
             rejection,
             id: request.error_id().cloned(),
             identity: Some(identity),
             request: Some(request),
+            shadow_disagreed,
         })),
     }
 }
@@ -252,9 +260,9 @@ fn compare_with_shadow(
     who: &Identity,
     request: &Request,
     live_allowed: bool,
-) {
+) -> bool {
     let Some(shadow) = live.shadow.load_full() else {
-        return;
+        return false;
     };
     let shadow_allowed = shadow.decide_request(who, request).is_ok();
     if shadow_allowed != live_allowed {
@@ -273,6 +281,7 @@ fn compare_with_shadow(
             "shadow policy disagrees"
         );
     }
+    shadow_allowed != live_allowed
 }
 
 fn describe_roles(who: &Identity) -> String {

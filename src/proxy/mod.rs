@@ -1,11 +1,14 @@
 //! The Pingora shell: one `ProxyHttp` impl whose phases hand each request to the pure core.
 //!
 //! `admit` (request phase), `upstream` (peer and headers), `list_filter` (responses),
-//! `large_body` (bodies past Pingora's 64 KiB replay buffer), `respond` (our own answers).
+//! `large_body` (bodies past Pingora's 64 KiB replay buffer), `respond` (our own answers),
+//! `record` (audit and metrics), `admin` (the operators' listener), `server` (start-up).
 
+pub mod admin;
 mod admit;
 mod large_body;
 mod list_filter;
+mod record;
 mod respond;
 pub mod server;
 mod upstream;
@@ -20,27 +23,38 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
+use crate::audit::{AuditSink, OnFailure};
 use crate::error::Rejection;
 use crate::live::{Live, Runtime};
+use crate::metrics::Metrics;
 
 pub use admit::Admitted;
+use admit::Refusal;
 use list_filter::ListFilter;
 
-/// The gatekeeper service: everything it decides with lives in `Live`, shared with the reloader.
+/// The gatekeeper service: what it decides with lives in `Live` (shared with the reloader);
+/// what it reports goes to `metrics` and `audit`.
 pub struct Gatekeeper {
     pub live: Arc<Live>,
+    pub metrics: Arc<Metrics>,
+    pub audit: Arc<AuditSink>,
 }
 
 /// What one request carries through the phases.
 pub struct RequestCtx {
     started: Instant,
+    request_id: String,
     /// The settings snapshot this request runs under, from start to end.
     runtime: Arc<Runtime>,
     admitted: Option<Admitted>,
-    refused: Option<&'static str>,
+    refused: Option<Box<Refusal>>,
     list_filter: Option<ListFilter>,
-    /// Set on the subrequest that carries a large body; the main request logs for both.
+    /// Set on the subrequest that carries a large body; the main request reports for both.
     is_subrequest: bool,
+    in_flight: bool,
+    upstream_started: Option<Instant>,
+    upstream_status: Option<u16>,
+    upstream_error: Option<&'static str>,
 }
 
 #[async_trait]
@@ -50,11 +64,16 @@ impl ProxyHttp for Gatekeeper {
     fn new_ctx(&self) -> RequestCtx {
         RequestCtx {
             started: Instant::now(),
+            request_id: uuid::Uuid::new_v4().to_string(),
             runtime: self.live.runtime.load_full(),
             admitted: None,
             refused: None,
             list_filter: None,
             is_subrequest: false,
+            in_flight: false,
+            upstream_started: None,
+            upstream_status: None,
+            upstream_error: None,
         }
     }
 
@@ -66,14 +85,16 @@ impl ProxyHttp for Gatekeeper {
         if session.subrequest_ctx.is_some() {
             return self.resume_subrequest(session, ctx).await;
         }
+        self.metrics.in_flight().inc();
+        ctx.in_flight = true;
+        if self.audit.on_failure() == OnFailure::Reject && !self.audit.accepting() {
+            return self
+                .refuse(session, ctx, Box::new(Rejection::AuditUnavailable.into()))
+                .await;
+        }
         match admit::admit(&self.live, &ctx.runtime, session).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
-            Err(refusal) => {
-                ctx.refused = Some(refusal.rejection.kind());
-                log_refusal(&refusal);
-                respond::reject(session, &refusal.rejection, refusal.id.as_ref()).await?;
-                Ok(true)
-            }
+            Err(refusal) => self.refuse(session, ctx, refusal).await,
         }
     }
 
@@ -82,6 +103,7 @@ impl ProxyHttp for Gatekeeper {
         _session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
+        ctx.upstream_started = Some(Instant::now());
         Ok(upstream::peer(&ctx.runtime.settings))
     }
 
@@ -103,6 +125,10 @@ impl ProxyHttp for Gatekeeper {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        if let Some(started) = ctx.upstream_started.take() {
+            ctx.upstream_status = Some(response.status.as_u16());
+            self.metrics.upstream_latency(started.elapsed());
+        }
         if let Some(filter) = ctx.list_filter.as_mut() {
             filter.on_header(response)?;
         }
@@ -129,6 +155,10 @@ impl ProxyHttp for Gatekeeper {
         ctx: &mut RequestCtx,
     ) -> FailToProxy {
         let rejection = upstream_failure(e);
+        if let Some(r) = &rejection {
+            ctx.upstream_error = Some(r.kind());
+            self.metrics.upstream_error(r.kind());
+        }
         let code = match &rejection {
             Some(r) if session.response_written().is_none() => {
                 let id = ctx
@@ -152,31 +182,21 @@ impl ProxyHttp for Gatekeeper {
         if ctx.is_subrequest {
             return;
         }
-        let status = session.response_written().map_or(0, |r| r.status.as_u16());
-        let latency_us = ctx.started.elapsed().as_micros() as u64;
-        match (&ctx.admitted, ctx.refused) {
-            (Some(a), _) => {
-                let call = a.request.as_ref().and_then(|r| r.calls().first());
-                tracing::info!(
-                    target: "mcp_gatekeeper::access",
-                    user_id = %a.identity.user_id,
-                    roles = %a.identity.roles_label(),
-                    method = call.map_or(session.req_header().method.as_str(), |c| c.method.as_str()),
-                    tool = call.and_then(|c| c.tool()).unwrap_or("-"),
-                    decision = "allow",
-                    rule = a.rules.first().map_or("-", String::as_str),
-                    status,
-                    latency_us,
-                    error = error.map(|e| e.etype().as_str()).unwrap_or("-"),
-                );
-            }
-            (None, Some(kind)) => {
-                tracing::debug!(target: "mcp_gatekeeper::access", decision = kind, status, latency_us)
-            }
-            (None, None) => {
-                tracing::info!(target: "mcp_gatekeeper::access", decision = "error", status, latency_us)
-            }
+        if ctx.in_flight {
+            self.metrics.in_flight().dec();
         }
+        if error.is_some() && ctx.upstream_error.is_none() && ctx.refused.is_none() {
+            ctx.upstream_error = Some("aborted");
+        }
+        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        let headers = &session.req_header().headers;
+        let session_id = headers.get("mcp-session-id").and_then(|v| v.to_str().ok());
+        self.record(
+            ctx,
+            session.req_header().method.as_str(),
+            session_id,
+            status,
+        );
     }
 }
 
@@ -200,6 +220,17 @@ impl Gatekeeper {
         ctx.admitted = Some(admitted.clone());
         large_body::forward(session, admitted).await?;
         Ok(true)
+    }
+
+    async fn refuse(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        refusal: Box<Refusal>,
+    ) -> Result<bool> {
+        let result = respond::reject(session, &refusal.rejection, refusal.id.as_ref()).await;
+        ctx.refused = Some(refusal);
+        result.map(|()| true)
     }
 
     /// The subrequest's request phase: the main request already decided; take its verdict.
@@ -236,24 +267,4 @@ fn upstream_failure(e: &Error) -> Option<Rejection> {
         (ErrorSource::Downstream, _) => Some(Rejection::BadRequest(what)),
         _ => Some(Rejection::Internal(what)),
     }
-}
-
-fn log_refusal(refusal: &admit::Refusal) {
-    let (user_id, roles) = refusal
-        .identity
-        .as_ref()
-        .map_or(("-".to_string(), "-".to_string()), |i| {
-            (i.user_id.clone(), i.roles_label())
-        });
-    let call = refusal.request.as_ref().and_then(|r| r.calls().first());
-    tracing::info!(
-        target: "mcp_gatekeeper::access",
-        user_id = %user_id,
-        roles = %roles,
-        method = call.map_or("-", |c| c.method.as_str()),
-        tool = call.and_then(|c| c.tool()).unwrap_or("-"),
-        decision = "deny",
-        reason = refusal.rejection.kind(),
-        status = refusal.rejection.status(),
-    );
 }

@@ -8,9 +8,12 @@ use anyhow::Context;
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 
+use super::admin::Admin;
 use super::Gatekeeper;
+use crate::audit::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
+use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::Reloader;
 
@@ -41,6 +44,7 @@ pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
 pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     let settings = Settings::load(config_path.as_deref(), &env)?;
     let listen = settings.listen.clone();
+    let metrics_listen = settings.metrics_listen.clone();
     let upstream = settings.upstream.authority.clone();
     let conf = ServerConf {
         threads: settings.threads,
@@ -48,16 +52,31 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         graceful_shutdown_timeout_seconds: Some(5),
         ..ServerConf::default()
     };
+    let a = &settings.audit;
+    let audit = AuditSink::start(a.target.clone(), a.queue, a.on_failure, a.key.clone())
+        .with_context(|| format!("opening the audit trail {:?}", a.target))?;
     let live = build(settings)?;
-    let reloader = Reloader::new(Arc::clone(&live), config_path, env);
+    let metrics = Arc::new(Metrics::new().context("registering metrics")?);
+    metrics.policy_loaded(live.policy.load().version());
+    let reloader = Reloader::new(Arc::clone(&live), Arc::clone(&metrics), config_path, env);
     let _watching = reloader.watch().context("starting the file watcher")?;
 
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
-    let mut service =
-        pingora::proxy::http_proxy_service(&server.configuration, Gatekeeper { live });
+    let gatekeeper = Gatekeeper {
+        live: Arc::clone(&live),
+        metrics: Arc::clone(&metrics),
+        audit: Arc::new(audit),
+    };
+    let mut service = pingora::proxy::http_proxy_service(&server.configuration, gatekeeper);
     service.add_tcp(&listen);
     server.add_service(service);
-    tracing::info!(%listen, %upstream, "mcp-gatekeeper serving");
+    if let Some(addr) = &metrics_listen {
+        let mut admin =
+            pingora::services::listening::Service::new("admin".into(), Admin { live, metrics });
+        admin.add_tcp(addr);
+        server.add_service(admin);
+    }
+    tracing::info!(%listen, metrics = metrics_listen.as_deref().unwrap_or("off"), %upstream, "mcp-gatekeeper serving");
     server.run_forever()
 }

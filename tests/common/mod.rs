@@ -42,6 +42,8 @@ pub struct Proc {
     pub addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
     config: Option<PathBuf>,
+    pub metrics_addr: Option<SocketAddr>,
+    pub audit_log: Option<PathBuf>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -118,6 +120,8 @@ pub fn start_mock(sse: bool) -> Proc {
         addr,
         stderr,
         config: None,
+        metrics_addr: None,
+        audit_log: None,
         _dir: None,
     }
 }
@@ -135,6 +139,7 @@ pub struct GateOptions {
     pub upstream: String,
     pub policy: PathBuf,
     pub config_yaml: String,
+    pub env: Vec<(String, String)>,
 }
 
 impl GateOptions {
@@ -143,6 +148,7 @@ impl GateOptions {
             upstream: format!("http://{upstream}"),
             policy: repo_root().join("policy/hospital.yaml"),
             config_yaml: String::new(),
+            env: Vec::new(),
         }
     }
 }
@@ -152,8 +158,10 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("gatekeeper.yaml");
     std::fs::write(&config, &opts.config_yaml).expect("writing config");
+    let audit_log = dir.path().join("audit.log");
     for _ in 0..5 {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-gatekeeper"))
             .args(["serve", "-c"])
             .arg(&config)
@@ -163,6 +171,9 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
             .env("GATEKEEPER_LISTEN", addr.to_string())
             .env("GATEKEEPER_UPSTREAM", &opts.upstream)
             .env("GATEKEEPER_POLICY", &opts.policy)
+            .env("GATEKEEPER_METRICS_LISTEN", metrics.to_string())
+            .env("GATEKEEPER_AUDIT_LOG", &audit_log)
+            .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -174,6 +185,8 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
             addr,
             stderr,
             config: Some(config.clone()),
+            metrics_addr: Some(metrics),
+            audit_log: Some(audit_log.clone()),
             _dir: None,
         };
         if wait_until_listening(&mut proc) {
@@ -191,7 +204,11 @@ fn wait_until_listening(proc: &mut Proc) -> bool {
             eprintln!("mcp-gatekeeper exited ({status}): {}", proc.stderr_so_far());
             return false;
         }
-        if TcpStream::connect_timeout(&proc.addr, Duration::from_millis(200)).is_ok() {
+        let metrics_up = proc
+            .metrics_addr
+            .is_none_or(|m| TcpStream::connect_timeout(&m, Duration::from_millis(200)).is_ok());
+        if metrics_up && TcpStream::connect_timeout(&proc.addr, Duration::from_millis(200)).is_ok()
+        {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -1,0 +1,67 @@
+//! The operators' listener (`GATEKEEPER_METRICS_LISTEN`): `GET /metrics` (Prometheus text),
+//! `/healthz` (the process answers) and `/readyz` (a policy is loaded and the upstream accepts
+//! connections). It carries no MCP traffic and needs no token; bind it to a private address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::Response;
+use pingora::apps::http_app::ServeHttp;
+use pingora::protocols::http::ServerSession;
+use serde_json::json;
+
+use crate::live::Live;
+use crate::metrics::Metrics;
+
+pub struct Admin {
+    pub live: Arc<Live>,
+    pub metrics: Arc<Metrics>,
+}
+
+#[async_trait]
+impl ServeHttp for Admin {
+    async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let path = session.req_header().uri.path().to_string();
+        match path.as_str() {
+            "/metrics" => reply(200, "text/plain; version=0.0.4", self.metrics.render()),
+            "/healthz" => reply(200, "text/plain", b"ok\n".to_vec()),
+            "/readyz" => self.readiness().await,
+            _ => reply(404, "text/plain", b"not found\n".to_vec()),
+        }
+    }
+}
+
+impl Admin {
+    async fn readiness(&self) -> Response<Vec<u8>> {
+        let upstream = self.live.runtime.load().settings.upstream.addr;
+        let reachable = matches!(
+            tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect(upstream)
+            )
+            .await,
+            Ok(Ok(_))
+        );
+        let body = json!({
+            "policy": self.live.policy.load().version(),
+            "upstream": if reachable { "reachable" } else { "unreachable" },
+        });
+        let status = if reachable { 200 } else { 503 };
+        reply(status, "application/json", body.to_string().into_bytes())
+    }
+}
+
+fn reply(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = http::HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    let len = response.body().len();
+    response
+        .headers_mut()
+        .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    response
+}

@@ -1,0 +1,175 @@
+//! The logging phase: every request — allowed, refused or failed — yields exactly one audit
+//! record and one set of metric updates. Only identities, methods, tools, decisions and counts
+//! are recorded; arguments appear at most as a keyed HMAC, response data never.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::{Gatekeeper, RequestCtx};
+use crate::audit::AuditRecord;
+use crate::auth::Identity;
+use crate::error::Rejection;
+use crate::jsonrpc::{Call, Request, Target};
+use crate::metrics::{method_label, role_label, tool_label, RequestLabels};
+
+/// What one request amounted to, from either path.
+struct Summary<'a> {
+    identity: Option<&'a Identity>,
+    request: Option<&'a Request>,
+    http_method: &'a str,
+    decision: &'static str,
+    rule: String,
+    reason: Option<&'static str>,
+    policy_version: String,
+}
+
+impl Gatekeeper {
+    pub(super) fn record(
+        &self,
+        ctx: &RequestCtx,
+        http_method: &str,
+        session_id: Option<&str>,
+        status: u16,
+    ) {
+        let summary = summarize(self, ctx, http_method);
+        let latency = ctx.started.elapsed();
+        let first = summary.request.and_then(|r| r.calls().first());
+        self.count(&summary, ctx, first, status, latency);
+        let record = AuditRecord {
+            ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            request_id: ctx.request_id.clone(),
+            session_id: session_id.map(|s| s.chars().take(128).collect()),
+            user_id: summary.identity.map(|i| i.user_id.clone()),
+            username: summary.identity.and_then(|i| i.username.clone()),
+            roles: summary
+                .identity
+                .map(|i| i.roles.clone())
+                .unwrap_or_default(),
+            method: first
+                .map_or(summary.http_method, |c| c.method.as_str())
+                .chars()
+                .take(128)
+                .collect(),
+            tool: first
+                .and_then(Call::tool)
+                .map(|t| t.chars().take(128).collect()),
+            calls: summary.request.map_or(0, |r| r.calls().len()),
+            decision: summary.decision,
+            rule: summary.rule,
+            reason: summary.reason,
+            policy_version: summary.policy_version,
+            status,
+            upstream_status: ctx.upstream_status,
+            redactions: BTreeMap::new(),
+            latency_us: latency.as_micros() as u64,
+            args_hmac: first.and_then(|c| args_hmac(ctx.runtime.settings.audit.key.as_deref(), c)),
+        };
+        if let Err(e) = self.audit.submit(record) {
+            self.metrics.audit_dropped();
+            tracing::error!(reason = ?e, request_id = %ctx.request_id, "audit record dropped");
+        }
+    }
+
+    fn count(
+        &self,
+        s: &Summary,
+        ctx: &RequestCtx,
+        first: Option<&Call>,
+        status: u16,
+        latency: Duration,
+    ) {
+        let policy = self.live.policy.load();
+        let legacy = first.is_some_and(|c| matches!(c.target, Target::Tool { legacy: true, .. }));
+        self.metrics.request(
+            &RequestLabels {
+                method: first.map_or_else(
+                    || method_label(s.http_method, false),
+                    |c| method_label(&c.method, legacy),
+                ),
+                tool: tool_label(&policy, first.and_then(Call::tool)),
+                role: role_label(&policy, s.identity.map(|i| i.roles.as_slice())),
+                decision: s.decision,
+                status,
+            },
+            latency,
+        );
+        match (&ctx.admitted, ctx.refused.as_deref()) {
+            (Some(a), _) if a.request.is_some() => self.metrics.decision(true),
+            (_, Some(r)) => match &r.rejection {
+                Rejection::Forbidden(_) => self.metrics.decision(false),
+                Rejection::Unauthenticated(e) => self.metrics.auth_failure(e.reason()),
+                _ => {}
+            },
+            _ => {}
+        }
+        let disagreed = ctx
+            .admitted
+            .as_ref()
+            .map(|a| a.shadow_disagreed)
+            .or(ctx.refused.as_ref().map(|r| r.shadow_disagreed));
+        if disagreed == Some(true) {
+            self.metrics.shadow_disagreement();
+        }
+    }
+}
+
+fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> Summary<'a> {
+    if let Some(r) = ctx.refused.as_deref() {
+        return Summary {
+            identity: r.identity.as_ref(),
+            request: r.request.as_ref(),
+            http_method,
+            decision: "deny",
+            rule: match r.rejection {
+                Rejection::Forbidden(_) => "default-deny".into(),
+                _ => format!("refused:{}", r.rejection.kind()),
+            },
+            reason: Some(r.rejection.kind()),
+            policy_version: gk.live.policy.load().version().to_string(),
+        };
+    }
+    match &ctx.admitted {
+        Some(a) => Summary {
+            identity: Some(&a.identity),
+            request: a.request.as_ref(),
+            http_method,
+            decision: if ctx.upstream_error.is_some() {
+                "error"
+            } else {
+                "allow"
+            },
+            rule: a.rules.first().cloned().unwrap_or_default(),
+            reason: ctx.upstream_error,
+            policy_version: a.policy.version().to_string(),
+        },
+        None => Summary {
+            identity: None,
+            request: None,
+            http_method,
+            decision: "error",
+            rule: "-".into(),
+            reason: ctx.upstream_error.or(Some("internal")),
+            policy_version: gk.live.policy.load().version().to_string(),
+        },
+    }
+}
+
+/// HMAC-SHA256 of the call's arguments under the audit key, when one is configured.
+fn args_hmac(key: Option<&[u8]>, call: &Call) -> Option<String> {
+    let Target::Tool { arguments, .. } = &call.target else {
+        return None;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(key?).ok()?;
+    mac.update(Value::Object(arguments.clone()).to_string().as_bytes());
+    Some(
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
