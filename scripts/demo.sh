@@ -28,11 +28,14 @@ wait_port() {
 
 MOCK_PORT=$(pick_port 5000)
 GATE_PORT=$(pick_port 8080)
+ADMIN_PORT=$(pick_port 9464)
 export MOCK_MCP_LISTEN=127.0.0.1:$MOCK_PORT
 export GATEKEEPER_UPSTREAM=http://127.0.0.1:$MOCK_PORT
 export GATEKEEPER_LISTEN=127.0.0.1:$GATE_PORT
 export MCP_SERVER_URL=http://127.0.0.1:$GATE_PORT/mcp
+export GATEKEEPER_METRICS_LISTEN=127.0.0.1:$ADMIN_PORT
 LOG_DIR=$(mktemp -d)
+export GATEKEEPER_AUDIT_LOG=$LOG_DIR/audit.log
 
 pids=()
 cleanup() {
@@ -50,6 +53,8 @@ wait_port "$GATE_PORT" || { cat "$LOG_DIR/gatekeeper.log"; exit 1; }
 
 echo "mock-mcp      http://$MOCK_MCP_LISTEN  (a small synthetic hospital)"
 echo "gatekeeper    $MCP_SERVER_URL  (policy/hospital.yaml)"
+echo "metrics       http://$GATEKEEPER_METRICS_LISTEN/metrics"
+echo "audit trail   $GATEKEEPER_AUDIT_LOG"
 echo "logs          $LOG_DIR"
 echo
 
@@ -87,6 +92,13 @@ step "Nurse asks for NUGWI's medical records" ok call --role Nurse "${records[@]
 step "Nurse lists tools (filtered to her role)" ok call --role Nurse tools/list
 step "Patient NUGWI reads their own record" ok call --role Patient --claim patient_id=NUGWI "${records[@]}"
 step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=SQHUM
+
+echo "── What the operators see"
+metrics=$(exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)
+echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total)' | grep -v ' 0$' | sed 's/^/   /'
+for _ in $(seq 1 100); do [ "$(wc -l <"$GATEKEEPER_AUDIT_LOG")" -ge 11 ] && break; sleep 0.05; done
+echo "   audit: $("$GK" audit verify "$GATEKEEPER_AUDIT_LOG")"
+echo
 
 if [ $failures -ne 0 ]; then
   echo "demo: $failures step(s) did not behave as the reference scenario says" >&2

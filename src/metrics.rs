@@ -226,7 +226,8 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
-/// `method` as a label: a known MCP method, `legacy` (method named after a tool), or `other`.
+/// `method` as a label: a known MCP method, `legacy` (method named after a tool), the HTTP
+/// verb for streams, `-` when no body was parsed, or `other`.
 pub fn method_label(method: &str, legacy: bool) -> &'static str {
     if legacy {
         return "legacy";
@@ -234,6 +235,8 @@ pub fn method_label(method: &str, legacy: bool) -> &'static str {
     match method {
         "GET" => "GET",
         "DELETE" => "DELETE",
+        // A POST refused before its body was parsed (authentication, framing).
+        "POST" => "-",
         m => KNOWN_METHODS
             .iter()
             .find(|k| **k == m)

@@ -225,12 +225,16 @@ fn open_append(path: &Path) -> std::io::Result<(File, u64)> {
 }
 
 fn last_line(path: &Path) -> Option<String> {
+    const TAIL: u64 = 64 * 1024;
     let mut file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
-    let start = len.saturating_sub(64 * 1024);
-    file.seek(SeekFrom::Start(start)).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None; // a device or a pipe: nothing to continue
+    }
+    file.seek(SeekFrom::Start(meta.len().saturating_sub(TAIL)))
+        .ok()?;
     let mut tail = String::new();
-    file.read_to_string(&mut tail).ok()?;
+    file.take(TAIL).read_to_string(&mut tail).ok()?;
     tail.lines()
         .rev()
         .find(|l| !l.trim().is_empty())
