@@ -1,5 +1,6 @@
 //! The per-request decision path without the network: Bearer extraction + HS256 verification,
-//! JSON-RPC classification, policy decision, and all of them together (one request's cost).
+//! JSON-RPC classification, policy decision, all of them together (one request's cost), and
+//! the audit writer's per-record work.
 //!
 //!     cargo bench --bench core
 
@@ -7,6 +8,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
+use mcp_gatekeeper::audit::{AuditRecord, Chain};
 use mcp_gatekeeper::auth::{bearer_token, JwtRules, Verifier};
 use mcp_gatekeeper::jsonrpc;
 use mcp_gatekeeper::policy::Policy;
@@ -70,5 +72,38 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The audit writer's work per record: serialise, chain, seal (the disk write is not included).
+fn audit(c: &mut Criterion) {
+    let chain = Chain::new(None);
+    let record = AuditRecord {
+        ts: "2026-11-23T00:41:07.311530Z".into(),
+        request_id: "6f0c2f1e-8d7c-4a0e-9a3c-1f2e3d4c5b6a".into(),
+        session_id: None,
+        user_id: Some("1".into()),
+        username: Some("yenji100".into()),
+        roles: vec!["Nurse".into()],
+        method: "tools/call".into(),
+        tool: Some("get_medical_records".into()),
+        calls: 1,
+        decision: "allow",
+        rule: "roles.Nurse.tools.get_medical_records".into(),
+        reason: None,
+        policy_version: "hospital-1@eaa8f6802ef1".into(),
+        status: 200,
+        upstream_status: Some(200),
+        redactions: Default::default(),
+        latency_us: 412,
+        args_hmac: None,
+    };
+    let prev = "0".repeat(64);
+    c.bench_function("audit/serialise+seal one record", |b| {
+        b.iter(|| {
+            let body = serde_json::to_string(black_box(&record)).unwrap();
+            let open = body.strip_suffix('}').unwrap_or(&body);
+            chain.seal(&format!("{open},\"prev\":\"{prev}\"}}"))
+        })
+    });
+}
+
+criterion_group!(benches, bench, audit);
 criterion_main!(benches);
