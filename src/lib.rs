@@ -13,5 +13,6 @@ pub mod live;
 pub mod metrics;
 pub mod policy;
 pub mod proxy;
+pub mod redact;
 pub mod reload;
 pub mod strict_json;

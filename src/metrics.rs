@@ -51,6 +51,7 @@ pub struct Metrics {
     upstream_errors: IntCounterVec,
     in_flight: IntGauge,
     audit_dropped: IntCounter,
+    redactions: IntCounterVec,
 }
 
 fn counter_vec(
@@ -139,6 +140,12 @@ impl Metrics {
                 "Upstream failures by kind",
                 &["kind"],
             )?,
+            redactions: counter_vec(
+                &r,
+                "gatekeeper_redactions_total",
+                "Values redacted from responses, by entity type",
+                &["entity"],
+            )?,
             shadow_disagreements,
             policy_info,
             last_reload,
@@ -210,6 +217,11 @@ impl Metrics {
 
     pub fn in_flight(&self) -> &IntGauge {
         &self.in_flight
+    }
+
+    /// `entity` is one of the redactor's fixed entity labels.
+    pub fn redactions(&self, entity: &str, n: u64) {
+        self.redactions.with_label_values(&[entity]).inc_by(n);
     }
 
     pub fn audit_dropped(&self) {

@@ -1,14 +1,15 @@
-//! Streamable HTTP (MCP 2025-06-18 "Transports"): `POST /mcp` answers as JSON or as an SSE
-//! stream, sessions via `Mcp-Session-Id`, `DELETE` ends one; `/stats` and `/healthz` for tests.
+//! Streamable HTTP (MCP "Transports"): `POST /mcp` answers as JSON or as an SSE stream,
+//! sessions via `Mcp-Session-Id` (`DELETE` ends one, unknown ones are 404), no GET stream;
+//! plus `/stats`, `/stats/reset` and `/healthz` for tests.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde_json::Value;
 
@@ -16,8 +17,10 @@ use crate::data::Hospital;
 use crate::rpc;
 use crate::stats::Stats;
 
-const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Largest request body accepted on `/mcp`.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
 const SESSION: &str = "mcp-session-id";
+const ALLOW: &str = "POST, DELETE";
 
 pub struct AppState {
     hospital: Mutex<Hospital>,
@@ -35,15 +38,26 @@ impl AppState {
             sse,
         }
     }
+
+    fn stats(&self) -> MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashSet<String>> {
+        lock(&self.sessions)
+    }
 }
 
 /// A poisoned lock only means another request panicked; the data is still usable.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let mcp = post(post_mcp).get(get_mcp).delete(delete_mcp);
+    let mcp: MethodRouter<Arc<AppState>> = post(post_mcp)
+        .get(get_mcp)
+        .delete(delete_mcp)
+        .fallback(other_mcp);
     Router::new()
         .route("/mcp", mcp.clone())
         .route("/mcp/", mcp)
@@ -55,33 +69,38 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    lock(&state.stats).record_http("POST", &headers, &body);
-    if let Some(unknown) = unknown_session(&state, &headers) {
-        return unknown;
+    state.stats().record_http("POST", &headers, &body);
+    if unknown_session(&state, &headers) {
+        return json_error(StatusCode::NOT_FOUND, -32001, "Session not found");
     }
     let message: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            let err = rpc::error(Value::Null, -32700, &format!("Parse error: {e}"));
-            return (StatusCode::BAD_REQUEST, Json(err)).into_response();
+            let message = format!("Parse error: {e}");
+            return json_error(StatusCode::BAD_REQUEST, rpc::PARSE_ERROR, &message);
         }
     };
-    let messages = match &message {
-        Value::Array(items) if !items.is_empty() => items.clone(),
-        Value::Array(_) => {
-            let err = rpc::error(Value::Null, -32600, "Invalid Request: empty batch");
-            return (StatusCode::BAD_REQUEST, Json(err)).into_response();
+    let (batch, messages): (bool, Vec<&Value>) = match &message {
+        Value::Array(items) if items.is_empty() => {
+            let message = "Invalid Request: empty batch";
+            return json_error(StatusCode::BAD_REQUEST, rpc::INVALID_REQUEST, message);
         }
-        one => vec![one.clone()],
+        Value::Array(items) => (true, items.iter().collect()),
+        one => (false, vec![one]),
     };
-    let mut responses = Vec::new();
+
+    let mut responses = Vec::with_capacity(messages.len());
+    let mut all_invalid = true;
     let mut new_session = None;
-    for m in &messages {
+    for m in messages {
         let outcome = rpc::handle(&mut lock(&state.hospital), m);
-        lock(&state.stats).record_call(&outcome.method, outcome.tool.as_deref());
+        state
+            .stats()
+            .record_message(&outcome.method, outcome.tool.as_deref());
+        all_invalid &= outcome.invalid;
         if outcome.new_session {
             let id = uuid::Uuid::new_v4().to_string();
-            lock(&state.sessions).insert(id.clone());
+            state.sessions().insert(id.clone());
             new_session = Some(id);
         }
         responses.extend(outcome.response);
@@ -89,23 +108,36 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     if responses.is_empty() {
         return StatusCode::ACCEPTED.into_response();
     }
-    let payload = if message.is_array() {
-        vec![Value::Array(responses)]
-    } else {
-        responses
-    };
+
     let mut response = if state.sse {
-        sse_response(&payload)
+        sse_response(&responses)
+    } else if batch {
+        Json(Value::Array(responses)).into_response()
     } else {
-        Json(payload.into_iter().next().unwrap_or(Value::Null)).into_response()
+        Json(responses.swap_remove(0)).into_response()
     };
+    if all_invalid && !batch {
+        // Streamable HTTP: input the server cannot accept gets an HTTP error status.
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
     if let Some(id) = new_session.and_then(|s| HeaderValue::from_str(&s).ok()) {
         response.headers_mut().insert(SESSION, id);
     }
     response
 }
 
-/// Each JSON-RPC message one SSE event (WHATWG HTML §9.2): `event: message`, one `data:` line.
+/// Requests without a session id are served; one naming a session we do not know is a 404.
+fn unknown_session(state: &AppState, headers: &HeaderMap) -> bool {
+    headers
+        .get(SESSION)
+        .is_some_and(|id| !id.to_str().is_ok_and(|id| state.sessions().contains(id)))
+}
+
+fn json_error(status: StatusCode, code: i64, message: &str) -> Response {
+    (status, Json(rpc::error(Value::Null, code, message))).into_response()
+}
+
+/// Each JSON-RPC message as one SSE event: `event: message` and a single `data:` line.
 pub fn sse_body(messages: &[Value]) -> String {
     messages
         .iter()
@@ -124,32 +156,37 @@ fn sse_response(messages: &[Value]) -> Response {
         .into_response()
 }
 
-fn unknown_session(state: &AppState, headers: &HeaderMap) -> Option<Response> {
-    let id = headers.get(SESSION)?.to_str().unwrap_or("");
-    if lock(&state.sessions).contains(id) {
-        return None;
-    }
-    let err = rpc::error(Value::Null, -32001, "Session not found");
-    Some((StatusCode::NOT_FOUND, Json(err)).into_response())
+async fn get_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    state.stats().record_http("GET", &headers, b"");
+    method_not_allowed("this server offers no server-initiated stream")
 }
 
-async fn get_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    lock(&state.stats).record_http("GET", &headers, b"");
+async fn other_mcp(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.stats().record_http(method.as_str(), &headers, &body);
+    method_not_allowed("use POST, or DELETE to end a session")
+}
+
+fn method_not_allowed(why: &'static str) -> Response {
     (
         StatusCode::METHOD_NOT_ALLOWED,
-        [(header::ALLOW, "POST, DELETE")],
-        "this server offers no server-initiated stream",
+        [(header::ALLOW, ALLOW)],
+        why,
     )
         .into_response()
 }
 
 async fn delete_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap) -> StatusCode {
-    lock(&state.stats).record_http("DELETE", &headers, b"");
-    let id = headers
+    state.stats().record_http("DELETE", &headers, b"");
+    let ended = headers
         .get(SESSION)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if lock(&state.sessions).remove(id) {
+        .is_some_and(|id| state.sessions().remove(id));
+    if ended {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
@@ -157,18 +194,54 @@ async fn delete_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap) -> S
 }
 
 async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(lock(&state.stats).to_json())
+    Json(state.stats().to_json())
 }
 
-async fn reset_stats(State(state): State<Arc<AppState>>) -> StatusCode {
-    *lock(&state.stats) = Stats::default();
-    StatusCode::NO_CONTENT
+async fn reset_stats(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let mut stats = state.stats();
+    *stats = Stats::default();
+    Json(stats.to_json())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
     use serde_json::json;
+    use tower::ServiceExt;
+
+    fn app(sse: bool) -> Router {
+        router(Arc::new(AppState::new(Hospital::builtin().unwrap(), sse)))
+    }
+
+    async fn send(
+        app: &Router,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, HeaderMap, String) {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Body::from(body.to_string())).unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8(bytes.to_vec()).unwrap(),
+        )
+    }
+
+    async fn stats_of(app: &Router) -> Value {
+        let (_, _, body) = send(app, "GET", "/stats", &[], "").await;
+        serde_json::from_str(&body).unwrap()
+    }
 
     #[test]
     fn sse_framing_is_one_event_per_message() {
@@ -177,5 +250,123 @@ mod tests {
             body,
             "event: message\ndata: {\"id\":1}\n\nevent: message\ndata: {\"id\":2}\n\n"
         );
+    }
+
+    #[tokio::test]
+    async fn session_lifecycle() {
+        let app = app(false);
+        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}"#;
+        let (status, headers, body) = send(&app, "POST", "/mcp", &[], init).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert!(body.contains("2025-06-18"));
+        let session = headers[SESSION].to_str().unwrap().to_string();
+        assert!(uuid::Uuid::parse_str(&session).is_ok());
+
+        let note = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+        let with = [(SESSION, session.as_str())];
+        let (status, _, body) = send(&app, "POST", "/mcp/", &with, note).await;
+        assert_eq!((status, body.as_str()), (StatusCode::ACCEPTED, ""));
+        let bogus = [(SESSION, "not-a-session")];
+        let (status, _, _) = send(&app, "POST", "/mcp", &bogus, note).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let (status, headers, _) = send(&app, "GET", "/mcp", &with, "").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(headers[header::ALLOW], ALLOW);
+        assert_eq!(
+            send(&app, "DELETE", "/mcp", &with, "").await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            send(&app, "DELETE", "/mcp", &with, "").await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            send(&app, "POST", "/mcp", &with, note).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        let s = stats_of(&app).await;
+        assert_eq!(s["total_requests"], 7);
+        assert_eq!(s["http"], json!({"POST":4,"GET":1,"DELETE":2}));
+        assert_eq!(
+            s["methods"],
+            json!({"initialize":1,"notifications/initialized":1})
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_bodies() {
+        let app = app(false);
+        let (status, _, body) = send(&app, "POST", "/mcp", &[], "{nope").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+            -32700
+        );
+        for bad in ["[]", r#"{"id":1}"#] {
+            let (status, _, body) = send(&app, "POST", "/mcp", &[], bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+                -32600
+            );
+        }
+        let big = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        );
+        assert_eq!(
+            send(&app, "POST", "/mcp", &[], &big).await.0,
+            StatusCode::OK
+        );
+        let s = stats_of(&app).await;
+        assert_eq!(s["last_request"]["body_len"], big.len());
+    }
+
+    #[tokio::test]
+    async fn sse_batches_get_one_event_per_response() {
+        let app = app(true);
+        let batch = json!([
+            {"jsonrpc":"2.0","id":1,"method":"tools/call",
+             "params":{"name":"get_patient","arguments":{"patient_id":"NUGWI"}}},
+            {"jsonrpc":"2.0","method":"notifications/initialized"},
+            {"jsonrpc":"2.0","id":2,"method":"list_appointments","params":{"patient_id":"NUGWI"}}
+        ]);
+        let headers = [
+            ("x-gatekeeper-role", "Doctor"),
+            ("content-type", "application/json"),
+        ];
+        let (status, resp_headers, body) =
+            send(&app, "POST", "/mcp", &headers, &batch.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(resp_headers[header::CONTENT_TYPE], "text/event-stream");
+        let events: Vec<&str> = body.split_terminator("\n\n").collect();
+        assert_eq!(events.len(), 2, "{body}");
+        for (event, id) in events.iter().zip([1, 2]) {
+            let data = event.strip_prefix("event: message\ndata: ").unwrap();
+            assert_eq!(serde_json::from_str::<Value>(data).unwrap()["id"], id);
+        }
+        let s = stats_of(&app).await;
+        assert_eq!(s["tools"], json!({"get_patient":1,"list_appointments":1}));
+        assert_eq!(s["methods"]["list_appointments"], 1);
+        assert_eq!(
+            s["last_request"]["headers"],
+            json!({"x-gatekeeper-role":"Doctor"})
+        );
+        assert_eq!(s["last_request"]["content_type"], "application/json");
+
+        let (_, _, body) = send(&app, "POST", "/stats/reset", &[], "").await;
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["total_requests"],
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn health() {
+        let (status, _, body) = send(&app(false), "GET", "/healthz", &[], "").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
     }
 }

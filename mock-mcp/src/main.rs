@@ -1,5 +1,6 @@
 //! `mock-mcp`: a small synthetic hospital served as an MCP server over Streamable HTTP, so
 //! mcp-gatekeeper's demo and tests have a real upstream that counts what reaches it.
+//! This file owns the command line, startup (the ready line) and shutdown on SIGINT/SIGTERM.
 
 mod data;
 mod http;
@@ -7,35 +8,34 @@ mod rpc;
 mod stats;
 mod tools;
 
-use std::net::SocketAddr;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
 
-#[derive(Parser)]
+#[derive(Parser, Debug)]
 #[command(
     name = "mock-mcp",
     version,
     about = "Mock hospital MCP server (Streamable HTTP)"
 )]
 struct Cli {
-    /// Address to listen on (port 0 picks a free one; the chosen address is printed).
+    /// Address to listen on; port 0 picks a free one (the chosen address is printed).
     #[arg(long, env = "MOCK_MCP_LISTEN", default_value = "127.0.0.1:5000")]
-    listen: SocketAddr,
-    /// Answer with text/event-stream (one SSE event per JSON-RPC message).
+    listen: String,
+    /// Answer with text/event-stream (one SSE event per JSON-RPC response).
     #[arg(long)]
     sse: bool,
-    /// A hospital data set to serve instead of the built-in one.
-    #[arg(long)]
+    /// A hospital data set (JSON) to serve instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli).await {
+    match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mock-mcp: {e}");
@@ -50,25 +50,33 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => data::Hospital::builtin()?,
     };
     let state = Arc::new(http::AppState::new(hospital, cli.sse));
-    let listener = tokio::net::TcpListener::bind(cli.listen)
+    let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // Tests and the demo read this line to learn the port and know we are ready.
-    println!("mock-mcp listening on http://{addr}");
+    // Tests and the demo read this line to learn the port and to know we are ready.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "mock-mcp listening on http://{addr}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    drop(out);
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }
 
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
             Ok(mut s) => {
                 s.recv().await;
             }
@@ -76,6 +84,9 @@ async fn shutdown_signal() {
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

@@ -19,6 +19,9 @@ pub struct PolicyFile {
     pub authenticated: GrantSpec,
     /// Role name → what it may do. A role not listed may do nothing.
     pub roles: UniqueMap<GrantSpec>,
+    /// What each role may see of responses (see `redact::config`).
+    #[serde(default)]
+    pub redaction: Option<crate::redact::config::RedactionFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

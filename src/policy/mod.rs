@@ -7,6 +7,7 @@ mod resource;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -17,6 +18,7 @@ use resource::ResourcePattern;
 
 use crate::auth::Identity;
 use crate::jsonrpc::{Call, Request, Target};
+use crate::redact::{Redaction, Redactor};
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +115,14 @@ impl Decision {
 pub struct Policy {
     authenticated: Grants,
     roles: HashMap<String, Grants>,
+    redaction: Redaction,
     version: String,
+}
+
+impl std::fmt::Debug for Redaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redaction")
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -149,8 +158,17 @@ impl Policy {
         Self::from_yaml(&text)
     }
 
-    /// Parses and compiles policy YAML.
+    /// Parses and compiles policy YAML; `hash` redactions take their key from
+    /// `GATEKEEPER_REDACT_KEY`.
     pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
+        let key = std::env::var("GATEKEEPER_REDACT_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
+        Self::from_yaml_keyed(text, key.map(String::into_bytes))
+    }
+
+    /// Parses and compiles policy YAML with an explicit redaction key.
+    pub fn from_yaml_keyed(text: &str, redact_key: Option<Vec<u8>>) -> Result<Self, PolicyError> {
         let file: PolicyFile = serde_yaml_ng::from_str(text).map_err(|e| PolicyError::Yaml {
             location: e.location().map(|l| (l.line(), l.column())),
             message: e.to_string(),
@@ -160,7 +178,14 @@ impl Policy {
             Some(label) => format!("{label}@{digest}"),
             None => digest,
         };
-        compile(&file, version).map_err(|e| e.locate_in(text))
+        let redaction = Redaction::compile(file.redaction.as_ref(), redact_key)
+            .map_err(|e| PolicyError::Invalid(format!("redaction: {e}")).locate_in(text))?;
+        compile(&file, version, redaction).map_err(|e| e.locate_in(text))
+    }
+
+    /// The redactor for this caller's responses; `None` when their role sees them unchanged.
+    pub fn redactor_for(&self, who: &Identity) -> Option<Arc<Redactor>> {
+        self.redaction.for_roles(&who.roles)
     }
 
     /// A label for this policy: its `version:` and a hash of the file's bytes.
@@ -319,7 +344,11 @@ impl ToolRule {
     }
 }
 
-fn compile(file: &PolicyFile, version: String) -> Result<Policy, PolicyError> {
+fn compile(
+    file: &PolicyFile,
+    version: String,
+    redaction: Redaction,
+) -> Result<Policy, PolicyError> {
     for (name, spec) in &file.roles.0 {
         if name.trim().is_empty() || name.trim() != name {
             return Err(PolicyError::Invalid(format!(
@@ -354,6 +383,7 @@ fn compile(file: &PolicyFile, version: String) -> Result<Policy, PolicyError> {
     Ok(Policy {
         authenticated,
         roles,
+        redaction,
         version,
     })
 }

@@ -9,6 +9,7 @@ mod admit;
 mod large_body;
 mod list_filter;
 mod record;
+mod redact_filter;
 mod respond;
 pub mod server;
 mod upstream;
@@ -31,6 +32,7 @@ use crate::metrics::Metrics;
 pub use admit::Admitted;
 use admit::Refusal;
 use list_filter::ListFilter;
+use redact_filter::ResponseRedaction;
 
 /// The gatekeeper service: what it decides with lives in `Live` (shared with the reloader);
 /// what it reports goes to `metrics` and `audit`.
@@ -49,6 +51,7 @@ pub struct RequestCtx {
     admitted: Option<Admitted>,
     refused: Option<Box<Refusal>>,
     list_filter: Option<ListFilter>,
+    redaction: Option<ResponseRedaction>,
     /// Set on the subrequest that carries a large body; the main request reports for both.
     is_subrequest: bool,
     in_flight: bool,
@@ -69,6 +72,7 @@ impl ProxyHttp for Gatekeeper {
             admitted: None,
             refused: None,
             list_filter: None,
+            redaction: None,
             is_subrequest: false,
             in_flight: false,
             upstream_started: None,
@@ -132,6 +136,9 @@ impl ProxyHttp for Gatekeeper {
         if let Some(filter) = ctx.list_filter.as_mut() {
             filter.on_header(response)?;
         }
+        if let Some(redaction) = ctx.redaction.as_mut() {
+            redaction.on_header(response)?;
+        }
         Ok(())
     }
 
@@ -144,6 +151,9 @@ impl ProxyHttp for Gatekeeper {
     ) -> Result<Option<std::time::Duration>> {
         if let Some(filter) = ctx.list_filter.as_mut() {
             filter.on_body(body, end_of_stream);
+        }
+        if let Some(redaction) = ctx.redaction.as_mut() {
+            redaction.on_body(body, end_of_stream);
         }
         Ok(None)
     }
@@ -209,7 +219,7 @@ impl Gatekeeper {
         ctx: &mut RequestCtx,
         admitted: Admitted,
     ) -> Result<bool> {
-        ctx.list_filter = ListFilter::for_request(&ctx.runtime.settings, &admitted);
+        self.plan_response(ctx, &admitted);
         let replayable = session
             .get_retry_buffer()
             .is_some_and(|b| b.len() == admitted.body.len());
@@ -220,6 +230,16 @@ impl Gatekeeper {
         ctx.admitted = Some(admitted.clone());
         large_body::forward(session, admitted).await?;
         Ok(true)
+    }
+
+    /// How the answer will be rewritten: list results are filtered (they carry tool metadata,
+    /// not patient data); everything else is redacted for the caller's role.
+    fn plan_response(&self, ctx: &mut RequestCtx, admitted: &Admitted) {
+        let settings = &ctx.runtime.settings;
+        ctx.list_filter = ListFilter::for_request(settings, admitted);
+        if ctx.list_filter.is_none() {
+            ctx.redaction = ResponseRedaction::for_request(settings, admitted);
+        }
     }
 
     async fn refuse(
@@ -245,7 +265,7 @@ impl Gatekeeper {
             .await?;
             return Ok(true);
         };
-        ctx.list_filter = ListFilter::for_request(&ctx.runtime.settings, &admitted);
+        self.plan_response(ctx, &admitted);
         ctx.admitted = Some(admitted);
         Ok(false)
     }

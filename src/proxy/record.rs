@@ -64,7 +64,11 @@ impl Gatekeeper {
             policy_version: summary.policy_version,
             status,
             upstream_status: ctx.upstream_status,
-            redactions: BTreeMap::new(),
+            redactions: ctx
+                .redaction
+                .as_ref()
+                .map(|r| r.counts.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+                .unwrap_or_default(),
             latency_us: latency.as_micros() as u64,
             args_hmac: first.and_then(|c| args_hmac(ctx.runtime.settings.audit.key.as_deref(), c)),
         };
@@ -105,6 +109,11 @@ impl Gatekeeper {
                 _ => {}
             },
             _ => {}
+        }
+        if let Some(r) = &ctx.redaction {
+            for (entity, n) in &r.counts {
+                self.metrics.redactions(entity, *n);
+            }
         }
         let disagreed = ctx
             .admitted

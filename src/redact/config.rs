@@ -1,0 +1,144 @@
+//! The `redaction:` section of the policy file: named profiles of field rules and detector
+//! actions, and which profile each role gets. A role without an entry gets `default`, which
+//! itself defaults to the built-in `safe_harbor` — never to no redaction.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::detect::Entity;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionFile {
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileSpec>,
+    /// Role → profile name, or `none` for no redaction.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    /// The profile of roles not listed; `safe_harbor` when absent.
+    #[serde(default)]
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    /// Another profile whose rules this one starts from.
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    /// Detector → action, applied to every string leaf.
+    #[serde(default)]
+    pub detect: BTreeMap<Entity, Action>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// A JSONPath selector (`$..ssn`), relative to each tool payload.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A case-insensitive key-name glob (`*ssn*`).
+    #[serde(default)]
+    pub key: Option<String>,
+    pub action: Action,
+    /// What the value is, for the mask label, `generalize` and the counts (default `field`).
+    #[serde(default)]
+    pub entity: Option<Entity>,
+}
+
+/// What happens to a value. Written `mask`, `remove`, `hash`, `generalize` or `{partial: 4}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ActionSpec")]
+pub enum Action {
+    /// Drop the member (or, inside text, the span).
+    Remove,
+    /// `[REDACTED:SSN]`.
+    Mask,
+    /// Keep the last N letters and digits: `***-**-6789`.
+    Partial(usize),
+    /// A stable pseudonym: HMAC-SHA256 with `GATEKEEPER_REDACT_KEY`.
+    Hash,
+    /// Date → year, ZIP → 3 digits (restricted prefixes → 000), age → 90+; others are masked.
+    Generalize,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ActionSpec {
+    Name(String),
+    Partial { partial: usize },
+}
+
+impl TryFrom<ActionSpec> for Action {
+    type Error = String;
+
+    fn try_from(spec: ActionSpec) -> Result<Self, String> {
+        match spec {
+            ActionSpec::Partial { partial } => Ok(Action::Partial(partial)),
+            ActionSpec::Name(name) => match name.as_str() {
+                "remove" => Ok(Action::Remove),
+                "mask" => Ok(Action::Mask),
+                "hash" => Ok(Action::Hash),
+                "generalize" => Ok(Action::Generalize),
+                other => Err(format!(
+                    "unknown action '{other}' (remove, mask, hash, generalize or {{partial: N}})"
+                )),
+            },
+        }
+    }
+}
+
+/// The built-in HIPAA Safe Harbor profile (45 CFR §164.514(b)(2)) for the identifiers a
+/// hospital MCP server returns: names, geography below the state, dates but the year, contact
+/// details, record and plan numbers, other unique ids, URLs and IPs, ages over 89.
+pub fn safe_harbor() -> ProfileSpec {
+    let field = |key: &str, action: Action, entity: Option<Entity>| FieldSpec {
+        path: None,
+        key: Some(key.into()),
+        action,
+        entity,
+    };
+    let mut fields = vec![
+        field("name", Action::Mask, None),
+        field("*_name", Action::Mask, None),
+        field("street", Action::Mask, None),
+        field("city", Action::Mask, None),
+        field("address_line*", Action::Mask, None),
+        field("county", Action::Mask, None),
+        field("zip", Action::Generalize, Some(Entity::Zip)),
+        field("*zip*", Action::Generalize, Some(Entity::Zip)),
+        field("postal_code", Action::Generalize, Some(Entity::Zip)),
+        field("*ssn*", Action::Mask, Some(Entity::Ssn)),
+        field("*phone*", Action::Mask, Some(Entity::Phone)),
+        field("*fax*", Action::Mask, Some(Entity::Phone)),
+        field("*email*", Action::Mask, Some(Entity::Email)),
+        field("*mrn*", Action::Mask, Some(Entity::Mrn)),
+        field("*member_id*", Action::Mask, Some(Entity::MemberId)),
+        field("group_number", Action::Mask, Some(Entity::MemberId)),
+        field("*_id", Action::Mask, None),
+        field("date_of_birth", Action::Generalize, Some(Entity::Date)),
+        field("dob", Action::Generalize, Some(Entity::Date)),
+        field("date", Action::Generalize, Some(Entity::Date)),
+        field("*_date", Action::Generalize, Some(Entity::Date)),
+        field("age", Action::Generalize, Some(Entity::Age)),
+    ];
+    fields.shrink_to_fit();
+    let detect = Entity::DETECTABLE
+        .into_iter()
+        .map(|e| {
+            let action = match e {
+                Entity::Date | Entity::Zip | Entity::Age => Action::Generalize,
+                _ => Action::Mask,
+            };
+            (e, action)
+        })
+        .collect();
+    ProfileSpec {
+        extends: None,
+        fields,
+        detect,
+    }
+}

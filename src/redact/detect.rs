@@ -1,0 +1,377 @@
+//! Value detectors: find identifiers inside free text, with the validity rules that separate
+//! them from look-alikes (SSA rules for SSNs, Luhn for cards and NPIs, calendar checks for
+//! dates, context words for MRNs, member ids, ZIPs and NPIs).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// The kinds of identifier the detectors know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Ssn,
+    Phone,
+    Email,
+    Date,
+    Mrn,
+    MemberId,
+    Ip,
+    Url,
+    Card,
+    Npi,
+    Mbi,
+    Zip,
+    Age,
+    /// A value removed or masked by a field rule rather than a detector.
+    Field,
+}
+
+impl Entity {
+    pub const DETECTABLE: [Entity; 13] = [
+        Entity::Ssn,
+        Entity::Phone,
+        Entity::Email,
+        Entity::Date,
+        Entity::Mrn,
+        Entity::MemberId,
+        Entity::Ip,
+        Entity::Url,
+        Entity::Card,
+        Entity::Npi,
+        Entity::Mbi,
+        Entity::Zip,
+        Entity::Age,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Entity::Ssn => "SSN",
+            Entity::Phone => "PHONE",
+            Entity::Email => "EMAIL",
+            Entity::Date => "DATE",
+            Entity::Mrn => "MRN",
+            Entity::MemberId => "MEMBER_ID",
+            Entity::Ip => "IP",
+            Entity::Url => "URL",
+            Entity::Card => "CARD",
+            Entity::Npi => "NPI",
+            Entity::Mbi => "MBI",
+            Entity::Zip => "ZIP",
+            Entity::Age => "AGE",
+            Entity::Field => "FIELD",
+        }
+    }
+
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            Entity::Ssn => "ssn",
+            Entity::Phone => "phone",
+            Entity::Email => "email",
+            Entity::Date => "date",
+            Entity::Mrn => "mrn",
+            Entity::MemberId => "member_id",
+            Entity::Ip => "ip",
+            Entity::Url => "url",
+            Entity::Card => "card",
+            Entity::Npi => "npi",
+            Entity::Mbi => "mbi",
+            Entity::Zip => "zip",
+            Entity::Age => "age",
+            Entity::Field => "field",
+        }
+    }
+}
+
+/// One identifier found in a string: where it is and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub entity: Entity,
+}
+
+/// The compiled detector patterns, built once (fallibly, at policy load) and shared.
+pub struct Detectors {
+    ssn: Regex,
+    ssn_plain: Regex,
+    phone: Regex,
+    email: Regex,
+    date_iso: Regex,
+    date_us: Regex,
+    date_long: Regex,
+    mrn: Regex,
+    member_id: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+    url: Regex,
+    card: Regex,
+    npi: Regex,
+    mbi: Regex,
+    zip_context: Regex,
+    age: Regex,
+}
+
+static DETECTORS: OnceLock<Result<Detectors, String>> = OnceLock::new();
+
+impl Detectors {
+    /// The shared detectors; an error (a pattern that does not compile) fails the policy load.
+    pub fn get() -> Result<&'static Detectors, String> {
+        DETECTORS
+            .get_or_init(Detectors::build)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn build() -> Result<Self, String> {
+        let re = |p: &str| Regex::new(p).map_err(|e| format!("detector pattern {p}: {e}"));
+        Ok(Detectors {
+            ssn: re(r"\b(\d{3})-(\d{2})-(\d{4})\b")?,
+            ssn_plain: re(
+                r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d{9})\b",
+            )?,
+            phone: re(
+                r"(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\+[1-9]\d{7,14}\b",
+            )?,
+            email: re(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")?,
+            date_iso: re(r"\b(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2})?")?,
+            date_us: re(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")?,
+            date_long: re(
+                r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? \d{1,2}(?:st|nd|rd|th)?, \d{4}\b",
+            )?,
+            mrn: re(
+                r"(?i)\bMRN[-:#\s]*\d{6,10}\b|(?i:medical record(?: number)?)\s*[:#]?\s*\d{6,10}\b",
+            )?,
+            member_id: re(
+                r"\b[A-Z]{3}\d{9}\b|(?i:member(?: id)?|policy(?: number)?|subscriber id)\s*[:#]?\s*[A-Z0-9]{6,15}\b",
+            )?,
+            ipv4: re(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")?,
+            ipv6: re(
+                r"(?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?i)\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:?){0,5}[0-9a-f]{1,4}\b",
+            )?,
+            url: re(r#"(?i)\bhttps?://[^\s"'<>]+"#)?,
+            card: re(r"\b(?:\d[ -]?){12,18}\d\b")?,
+            npi: re(r"(?i)\bNPI\s*[:#]?\s*(\d{10})\b")?,
+            mbi: re(
+                r"\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b",
+            )?,
+            zip_context: re(
+                r"(?i)(?:\bzip(?: code)?\s*[:#]?\s*|\b[A-Z]{2}\s+|,\s*)(\d{5})(?:-\d{4})?\b",
+            )?,
+            age: re(
+                r"(?i)\b(?:age[d]?\s*[:=]?\s*(\d{2,3})\b|(\d{2,3})[- ](?:year|yr)s?[- ]old\b|(\d{2,3})\s*y/?o\b)",
+            )?,
+        })
+    }
+}
+
+/// Finds every identifier in `text`, non-overlapping, earliest and longest first.
+pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut push = |start: usize, end: usize, entity: Entity| {
+        if enabled(entity) {
+            spans.push(Span { start, end, entity });
+        }
+    };
+    for m in d.email.find_iter(text) {
+        push(m.start(), m.end(), Entity::Email);
+    }
+    for m in d.url.find_iter(text) {
+        push(m.start(), m.end(), Entity::Url);
+    }
+    for c in d.ssn.captures_iter(text) {
+        if ssn_valid(&c[1], &c[2], &c[3]) {
+            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            push(m.0, m.1, Entity::Ssn);
+        }
+    }
+    for c in d.ssn_plain.captures_iter(text) {
+        if let Some(d) = c.get(1) {
+            let s = d.as_str();
+            if ssn_valid(&s[..3], &s[3..5], &s[5..]) {
+                push(d.start(), d.end(), Entity::Ssn);
+            }
+        }
+    }
+    for m in d.mrn.find_iter(text) {
+        push(m.start(), m.end(), Entity::Mrn);
+    }
+    for m in d.member_id.find_iter(text) {
+        push(m.start(), m.end(), Entity::MemberId);
+    }
+    for m in d.mbi.find_iter(text) {
+        push(m.start(), m.end(), Entity::Mbi);
+    }
+    for c in d.npi.captures_iter(text) {
+        if let Some(d) = c.get(1).filter(|d| npi_valid(d.as_str())) {
+            push(d.start(), d.end(), Entity::Npi);
+        }
+    }
+    for m in d.card.find_iter(text) {
+        let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+        if (13..=19).contains(&digits.len()) && luhn(&digits) {
+            push(m.start(), m.end(), Entity::Card);
+        }
+    }
+    for c in d.date_iso.captures_iter(text) {
+        // A timestamp (date with a time of day) records an event, not a fact about a person.
+        if c.get(4).is_none() && date_valid(&c[1], &c[2], &c[3]) {
+            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            push(m.0, m.1, Entity::Date);
+        }
+    }
+    for c in d.date_us.captures_iter(text) {
+        if month_day_valid(&c[1], &c[2]) {
+            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            push(m.0, m.1, Entity::Date);
+        }
+    }
+    for m in d.date_long.find_iter(text) {
+        push(m.start(), m.end(), Entity::Date);
+    }
+    for m in d.phone.find_iter(text) {
+        push(m.start(), m.end(), Entity::Phone);
+    }
+    for m in d.ipv4.find_iter(text).chain(d.ipv6.find_iter(text)) {
+        push(m.start(), m.end(), Entity::Ip);
+    }
+    for c in d.zip_context.captures_iter(text) {
+        if let Some(z) = c.get(1) {
+            let end = c.get(0).map_or(z.end(), |m| m.end());
+            push(z.start(), end, Entity::Zip);
+        }
+    }
+    for c in d.age.captures_iter(text) {
+        let years = c.get(1).or(c.get(2)).or(c.get(3));
+        if years.is_some_and(|y| {
+            y.as_str()
+                .parse::<u32>()
+                .is_ok_and(|n| (90..=130).contains(&n))
+        }) {
+            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            push(m.0, m.1, Entity::Age);
+        }
+    }
+    resolve_overlaps(spans)
+}
+
+/// Keeps the earliest span at each place, the longest when two start together.
+fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        if kept.last().is_none_or(|k| s.start >= k.end) {
+            kept.push(s);
+        }
+    }
+    kept
+}
+
+/// SSA rules: area not 000, 666 or 900–999; group not 00; serial not 0000.
+pub fn ssn_valid(area: &str, group: &str, serial: &str) -> bool {
+    let area: u32 = area.parse().unwrap_or(0);
+    area != 0 && area != 666 && area < 900 && group != "00" && serial != "0000"
+}
+
+pub fn luhn(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(c.wrapping_sub(b'0'));
+        if d > 9 {
+            return false;
+        }
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// An NPI's check digit is the Luhn digit of "80840" followed by its first nine digits.
+pub fn npi_valid(npi: &str) -> bool {
+    npi.len() == 10 && luhn(&format!("80840{npi}"))
+}
+
+fn date_valid(y: &str, m: &str, d: &str) -> bool {
+    let year: u32 = y.parse().unwrap_or(0);
+    (1800..=2200).contains(&year) && month_day_valid(m, d)
+}
+
+fn month_day_valid(m: &str, d: &str) -> bool {
+    let (m, d): (u32, u32) = (m.parse().unwrap_or(0), d.parse().unwrap_or(0));
+    (1..=12).contains(&m) && (1..=31).contains(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Entity, String)> {
+        find(Detectors::get().unwrap(), text, &|_| true)
+            .into_iter()
+            .map(|s| (s.entity, text[s.start..s.end].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn finds_identifiers_in_free_text() {
+        let text = "Spoke with Noah at (617) 555-0142 re: MRN-0042137; SSN on file 123-45-6789 confirmed, mail noah@example.org on March 3, 2024 and 03/04/2024.";
+        let found = kinds(text);
+        for (e, v) in [
+            (Entity::Phone, "(617) 555-0142"),
+            (Entity::Mrn, "MRN-0042137"),
+            (Entity::Ssn, "123-45-6789"),
+            (Entity::Email, "noah@example.org"),
+            (Entity::Date, "March 3, 2024"),
+            (Entity::Date, "03/04/2024"),
+        ] {
+            assert!(
+                found.contains(&(e, v.to_string())),
+                "{e:?} {v} not in {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_left_alone() {
+        for text in [
+            "SSN 900-12-3456 is not issued",
+            "666-12-3456",
+            "123-00-4567 and 123-45-0000",
+            "HbA1c 7.2%, LDL 130 mg/dL",
+            "Lab order ORD-2024-00123 placed",
+            "Portal app v2.3.1 issue noted",
+            "card 4111 1111 1111 1112",
+            "logged at 2024-03-03T10:15:00Z",
+            "BP 128/82",
+        ] {
+            assert_eq!(kinds(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn validity_rules() {
+        assert!(luhn("4111111111111111"));
+        assert!(!luhn("4111111111111112"));
+        assert!(npi_valid("1234567893"));
+        assert!(!npi_valid("1234567890"));
+        assert_eq!(kinds("card 4111-1111-1111-1111")[0].0, Entity::Card);
+        assert_eq!(kinds("NPI: 1234567893")[0].0, Entity::Npi);
+        assert_eq!(kinds("MBI 1EG4-TE5-MK73")[0].0, Entity::Mbi);
+        assert_eq!(kinds("from 10.0.12.7")[0].0, Entity::Ip);
+        assert_eq!(kinds("Boston, MA 02115")[0].1, "02115");
+        assert_eq!(kinds("a 93-year-old woman")[0].0, Entity::Age);
+        assert!(kinds("a 45-year-old man").is_empty());
+        assert_eq!(kinds("member XKH019662164")[0].0, Entity::MemberId);
+        assert_eq!(kinds("call +442071838750")[0].0, Entity::Phone);
+        assert_eq!(
+            kinds("see https://portal.example.org/p/NUGWI")[0].0,
+            Entity::Url
+        );
+    }
+}

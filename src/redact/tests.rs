@@ -1,0 +1,191 @@
+use super::sse::SseRedactor;
+use super::*;
+use serde_json::json;
+
+const NURSE: &str = r#"
+profiles:
+  nurse:
+    fields:
+      - { key: ssn, action: { partial: 4 }, entity: ssn }
+      - { key: "*member_id*", action: { partial: 4 }, entity: member_id }
+    detect: { ssn: { partial: 4 }, member_id: { partial: 4 } }
+  billing:
+    fields:
+      - { key: diagnoses, action: remove }
+      - { key: clinical_notes, action: remove }
+      - { key: ssn, action: mask, entity: ssn }
+    detect: { ssn: mask }
+roles:
+  Doctor: none
+  Nurse: nurse
+  Billing: billing
+"#;
+
+fn redaction() -> Redaction {
+    let file: RedactionFile = serde_yaml_ng::from_str(NURSE).unwrap();
+    Redaction::compile(Some(&file), None).unwrap()
+}
+
+fn patient() -> Value {
+    json!({"patient_id":"NUGWI","name":"Noah Ferreira","date_of_birth":"1934-06-01","ssn":"123-45-6789",
+        "phone":"401-555-0154","email":"noah.ferreira3@example.org",
+        "address":{"street":"251 Granite Way","city":"Hartford","state":"CT","zip":"06184"},
+        "mrn":"MRN-4080828","insurance":{"payer":"Medicare","member_id":"XKH019662164"},
+        "diagnoses":[{"code":"I10","description":"Essential hypertension"}],
+        "clinical_notes":[{"note_id":"N-NUGWI-1","text":"Spoke with Noah Ferreira at 401-555-0154; SSN 123-45-6789 confirmed. HbA1c 7.2%. Seen 03/04/2024."}]})
+}
+
+fn mcp(payload: &Value) -> Value {
+    json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":payload.to_string()}],
+        "structuredContent":payload,"isError":false}})
+}
+
+fn redact(role: &str, msg: &Value) -> (String, Counts) {
+    let r = redaction().for_roles(&[role.to_string()]);
+    let mut m = msg.clone();
+    let counts = r.map(|r| r.redact_message(&mut m)).unwrap_or_default();
+    (m.to_string(), counts)
+}
+
+#[test]
+fn doctor_sees_everything() {
+    assert!(redaction().for_roles(&["Doctor".into()]).is_none());
+}
+
+#[test]
+fn nurse_sees_ssn_and_member_id_last_four_in_every_copy() {
+    let (out, counts) = redact("Nurse", &mcp(&patient()));
+    assert!(
+        !out.contains("123-45-6789") && !out.contains("XKH019662164"),
+        "{out}"
+    );
+    assert!(
+        out.contains("***-**-6789") && out.contains("********2164"),
+        "{out}"
+    );
+    assert!(out.contains("Noah Ferreira") && out.contains("Essential hypertension"));
+    assert!(counts["ssn"] >= 4, "{counts:?}");
+}
+
+#[test]
+fn billing_loses_clinical_content_and_the_ssn() {
+    let (out, _) = redact("Billing", &mcp(&patient()));
+    assert!(
+        !out.contains("hypertension") && !out.contains("HbA1c"),
+        "{out}"
+    );
+    assert!(!out.contains("6789"), "{out}");
+    assert!(out.contains("[REDACTED:SSN]") && out.contains("XKH019662164"));
+}
+
+#[test]
+fn unknown_roles_get_safe_harbor() {
+    for role in ["Researcher", "Janitor"] {
+        let (out, counts) = redact(role, &mcp(&patient()));
+        for phi in [
+            "Noah",
+            "Ferreira",
+            "123-45-6789",
+            "401-555-0154",
+            "noah.ferreira3",
+            "251 Granite Way",
+            "Hartford",
+            "06184",
+            "MRN-4080828",
+            "XKH019662164",
+            "1934-06-01",
+            "03/04/2024",
+            "NUGWI",
+        ] {
+            assert!(!out.contains(phi), "{role}: {phi} leaked in {out}");
+        }
+        assert!(
+            out.contains("Essential hypertension") && out.contains("HbA1c 7.2%"),
+            "{out}"
+        );
+        assert!(out.contains("\"zip\":\"061\""), "{out}");
+        assert!(counts.values().sum::<u64>() > 10);
+    }
+}
+
+#[test]
+fn legacy_data_and_errors_are_redacted_too() {
+    let legacy = json!({"jsonrpc":"2.0","id":1,"result":{"data":[patient()]}});
+    let (out, _) = redact("Nurse", &legacy);
+    assert!(!out.contains("123-45-6789"), "{out}");
+    let error = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"No record for SSN 123-45-6789","data":{"ssn":"123-45-6789"}}});
+    let (out, _) = redact("Nurse", &error);
+    assert!(!out.contains("123-45-6789"), "{out}");
+}
+
+#[test]
+fn safe_harbor_generalises_zips_dates_and_ages() {
+    let r = redaction().for_roles(&["Researcher".into()]).unwrap();
+    let mut m = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"zip":"03601","onset_date":"2019-05-02","age":93,"note":"a 93-year-old seen on March 3, 2024"}}});
+    r.redact_message(&mut m);
+    let s = &m["result"]["structuredContent"];
+    assert_eq!(s["zip"], "000");
+    assert_eq!(s["onset_date"], "2019");
+    assert_eq!(s["age"], "90+");
+    assert_eq!(s["note"], "a 90+ seen on 2024");
+}
+
+fn sse_event(msg: &Value) -> String {
+    format!("event: message\r\nid: 7\r\ndata: {msg}\r\n\r\n")
+}
+
+#[test]
+fn sse_output_does_not_depend_on_how_the_stream_is_split() {
+    let r = redaction().for_roles(&["Nurse".into()]).unwrap();
+    let stream = format!(
+        "{}: keepalive\n\n{}",
+        sse_event(&mcp(&patient())),
+        sse_event(&mcp(&patient())).replace("\r\n", "\r")
+    );
+    let whole = {
+        let mut s = SseRedactor::new(r.clone(), 1 << 20);
+        let mut out = s.push(stream.as_bytes()).unwrap();
+        out.extend(s.finish().unwrap());
+        out
+    };
+    let text = String::from_utf8(whole.clone()).unwrap();
+    assert!(
+        !text.contains("123-45-6789") && text.contains("***-**-6789"),
+        "{text}"
+    );
+    assert_eq!(text.matches("data: ").count(), 2);
+    for split in [1, 2, 3, 7, 64, 333] {
+        let mut s = SseRedactor::new(r.clone(), 1 << 20);
+        let mut out = Vec::new();
+        for chunk in stream.as_bytes().chunks(split) {
+            out.extend(s.push(chunk).unwrap());
+        }
+        out.extend(s.finish().unwrap());
+        assert_eq!(out, whole, "split every {split} bytes");
+    }
+}
+
+#[test]
+fn an_oversized_sse_event_cuts_the_stream() {
+    let r = redaction().for_roles(&["Nurse".into()]).unwrap();
+    let mut s = SseRedactor::new(r, 64);
+    assert!(s
+        .push(format!("data: {}", "1".repeat(100)).as_bytes())
+        .is_err());
+}
+
+#[test]
+fn hashing_needs_a_key() {
+    let file: RedactionFile =
+        serde_yaml_ng::from_str("profiles:\n  p:\n    detect: {ssn: hash}\nroles: {R: p}\n")
+            .unwrap();
+    assert!(Redaction::compile(Some(&file), None).is_err());
+    let r = Redaction::compile(Some(&file), Some(b"k".to_vec())).unwrap();
+    let r = r.for_roles(&["R".into()]).unwrap();
+    let (a, _) = r.redact_text("SSN 123-45-6789");
+    let (b, _) = r.redact_text("again 123-45-6789");
+    assert!(
+        a.starts_with("SSN [SSN:") && a[4..] == b[6..],
+        "stable pseudonym: {a} / {b}"
+    );
+}
