@@ -2,7 +2,6 @@
 //! record and one set of metric updates. Only identities, methods, tools, decisions and counts
 //! are recorded; arguments appear at most as a keyed HMAC, response data never.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};

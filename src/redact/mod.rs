@@ -145,9 +145,11 @@ fn compile_field(profile: &str, f: &FieldSpec) -> Result<FieldRule, String> {
     let selector = match (&f.path, &f.key) {
         (Some(p), None) => Selector::Path(JsonPath::parse(p)?),
         (None, Some(k)) => Selector::Key(KeyGlob::new(k)),
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "redaction profile '{profile}': each field rule needs exactly one of 'path' or 'key'"
-        )),
+        ))
+        }
     };
     Ok(FieldRule {
         selector,
