@@ -42,6 +42,18 @@ enum Command {
     /// Work with the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Redact a response read on stdin as the gatekeeper would for a role; print it, and the
+    /// counts per entity on stderr. For testing redaction rules offline.
+    Redact {
+        #[arg(long)]
+        policy: PathBuf,
+        /// Role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The input is an SSE stream (text/event-stream) rather than a JSON body.
+        #[arg(long)]
+        sse: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call(args) => call(args),
         Command::Policy(PolicyCommand::Check { file, tools }) => check(&file, tools.as_deref()),
         Command::Audit(AuditCommand::Verify { files }) => verify_audit(&files),
+        Command::Redact { policy, roles, sse } => redact(&policy, roles, sse),
         Command::Policy(PolicyCommand::Explain {
             policy,
             roles,
@@ -222,6 +235,54 @@ fn offered_tools(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .iter()
         .filter_map(|t| t["name"].as_str().map(String::from))
         .collect())
+}
+
+fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Result<ExitCode> {
+    use std::io::{Read, Write};
+    let policy = Policy::load(path)?;
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .context("reading stdin")?;
+    let who = mcp_gatekeeper::auth::Identity {
+        user_id: "redact".into(),
+        username: None,
+        roles,
+        claims: Map::new(),
+    };
+    let Some(redactor) = policy.redactor_for(&who) else {
+        std::io::stdout().write_all(&input)?;
+        eprintln!("(role sees responses unchanged)");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let (output, counts) = if sse {
+        let mut stream = mcp_gatekeeper::redact::sse::SseRedactor::new(redactor, usize::MAX);
+        let mut out = stream.push(&input).map_err(|c| anyhow!(c.0))?;
+        out.extend(stream.finish().map_err(|c| anyhow!(c.0))?);
+        (out, stream.counts)
+    } else {
+        match redactor.redact_json(&input) {
+            Ok(done) => done,
+            Err(_) => {
+                let (text, counts) = redactor.redact_text(&String::from_utf8_lossy(&input));
+                (text.into_bytes(), counts)
+            }
+        }
+    };
+    std::io::stdout().write_all(&output)?;
+    if !output.ends_with(b"\n") {
+        println!();
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    eprintln!(
+        "redacted: {}",
+        if summary.is_empty() {
+            "nothing".into()
+        } else {
+            summary.join(" ")
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify_audit(files: &[PathBuf]) -> anyhow::Result<ExitCode> {

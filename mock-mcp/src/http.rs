@@ -27,6 +27,7 @@ pub struct AppState {
     sessions: Mutex<HashSet<String>>,
     stats: Mutex<Stats>,
     sse: bool,
+    gzip: bool,
 }
 
 impl AppState {
@@ -36,7 +37,14 @@ impl AppState {
             sessions: Mutex::new(HashSet::new()),
             stats: Mutex::new(Stats::default()),
             sse,
+            gzip: false,
         }
+    }
+
+    /// Compress every answer with gzip, whatever the client asked for (a misbehaving server).
+    pub fn with_gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
     }
 
     fn stats(&self) -> MutexGuard<'_, Stats> {
@@ -123,7 +131,28 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     if let Some(id) = new_session.and_then(|s| HeaderValue::from_str(&s).ok()) {
         response.headers_mut().insert(SESSION, id);
     }
+    if state.gzip {
+        return gzipped(response).await;
+    }
     response
+}
+
+async fn gzipped(response: Response) -> Response {
+    use std::io::Write;
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = encoder.write_all(&bytes).and_then(|()| encoder.finish());
+    let Ok(compressed) = compressed else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(compressed))
 }
 
 /// Requests without a session id are served; one naming a session we do not know is a 404.

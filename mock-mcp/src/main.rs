@@ -28,6 +28,10 @@ struct Cli {
     /// Answer with text/event-stream (one SSE event per JSON-RPC response).
     #[arg(long)]
     sse: bool,
+    /// Compress every answer with gzip whatever the client asked (tests that the gatekeeper
+    /// refuses what it cannot read).
+    #[arg(long)]
+    gzip: bool,
     /// A hospital data set (JSON) to serve instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
@@ -49,7 +53,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(path) => data::Hospital::load(path)?,
         None => data::Hospital::builtin()?,
     };
-    let state = Arc::new(http::AppState::new(hospital, cli.sse));
+    let state = Arc::new(http::AppState::new(hospital, cli.sse).with_gzip(cli.gzip));
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;

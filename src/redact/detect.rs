@@ -24,12 +24,18 @@ pub enum Entity {
     Mbi,
     Zip,
     Age,
-    /// A value removed or masked by a field rule rather than a detector.
+    /// Kinds only field rules name (no detector finds them in free text).
+    Name,
+    Location,
+    Id,
+    /// A value removed or masked by a field rule that names no kind.
     Field,
 }
 
 impl Entity {
-    pub const DETECTABLE: [Entity; 13] = [
+    pub const DETECTABLE: [Entity; 15] = [
+        Entity::Name,
+        Entity::Location,
         Entity::Ssn,
         Entity::Phone,
         Entity::Email,
@@ -60,6 +66,9 @@ impl Entity {
             Entity::Mbi => "MBI",
             Entity::Zip => "ZIP",
             Entity::Age => "AGE",
+            Entity::Name => "NAME",
+            Entity::Location => "LOCATION",
+            Entity::Id => "ID",
             Entity::Field => "FIELD",
         }
     }
@@ -79,6 +88,9 @@ impl Entity {
             Entity::Mbi => "mbi",
             Entity::Zip => "zip",
             Entity::Age => "age",
+            Entity::Name => "name",
+            Entity::Location => "location",
+            Entity::Id => "id",
             Entity::Field => "field",
         }
     }
@@ -110,6 +122,8 @@ pub struct Detectors {
     npi: Regex,
     mbi: Regex,
     zip_context: Regex,
+    street: Regex,
+    name: Regex,
     age: Regex,
 }
 
@@ -155,6 +169,14 @@ impl Detectors {
             npi: re(r"(?i)\bNPI\s*[:#]?\s*(\d{10})\b")?,
             mbi: re(
                 r"\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b",
+            )?,
+            // Names need context: a title or a phrase that introduces a person. A heuristic —
+            // names elsewhere are caught only when a field rule saw them (known values).
+            name: re(
+                r"(?:\b(?:[Pp]atient|[Pp]t\.|[Ss]poke with|[Aa]dherence with|[Ee]mergency contact|[Cc]ontact|[Nn]ext of kin|Mr\.|Mrs\.|Ms\.|Miss|[Nn]ame:?)\s+)([A-Z][A-Za-z']*[a-z](?:[ -][A-Z][A-Za-z']*[a-z]){0,2})\b",
+            )?,
+            street: re(
+                r"\b\d{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Row|Path|Pl|Place|Ter|Terrace|Cir|Circle|Hwy|Highway|Pkwy|Parkway)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:,?\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?",
             )?,
             zip_context: re(
                 r"(?i)(?:\bzip(?: code)?\s*[:#]?\s*|\b[A-Z]{2}\s+|,\s*)(\d{5})(?:-\d{4})?\b",
@@ -235,6 +257,14 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
     }
     for m in d.ipv4.find_iter(text).chain(d.ipv6.find_iter(text)) {
         push(m.start(), m.end(), Entity::Ip);
+    }
+    for c in d.name.captures_iter(text) {
+        if let Some(n) = c.get(1) {
+            push(n.start(), n.end(), Entity::Name);
+        }
+    }
+    for m in d.street.find_iter(text) {
+        push(m.start(), m.end(), Entity::Location);
     }
     for c in d.zip_context.captures_iter(text) {
         if let Some(z) = c.get(1) {
@@ -365,6 +395,22 @@ mod tests {
         assert_eq!(kinds("MBI 1EG4-TE5-MK73")[0].0, Entity::Mbi);
         assert_eq!(kinds("from 10.0.12.7")[0].0, Entity::Ip);
         assert_eq!(kinds("Boston, MA 02115")[0].1, "02115");
+        assert_eq!(
+            kinds("Lives at 251 Granite Way, Providence 02932; ok")[0],
+            (
+                Entity::Location,
+                "251 Granite Way, Providence 02932".to_string()
+            )
+        );
+        assert_eq!(kinds("at 12 Beacon Rd.")[0].0, Entity::Location);
+        assert_eq!(
+            kinds("Patient Ingrid Iwu (DOB")[0],
+            (Entity::Name, "Ingrid Iwu".to_string())
+        );
+        assert_eq!(
+            kinds("adherence with Ingrid. Emergency contact Hugo O'Brien reachable")[1].1,
+            "Hugo O'Brien"
+        );
         assert_eq!(kinds("a 93-year-old woman")[0].0, Entity::Age);
         assert!(kinds("a 45-year-old man").is_empty());
         assert_eq!(kinds("member XKH019662164")[0].0, Entity::MemberId);

@@ -87,11 +87,13 @@ fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
 
 /// Starts mock-mcp on an ephemeral port; ready once it prints its address.
 pub fn start_mock(sse: bool) -> Proc {
+    start_mock_with(if sse { &["--sse"] } else { &[] })
+}
+
+/// Starts mock-mcp with extra arguments (`--sse`, `--gzip`).
+pub fn start_mock_with(args: &[&str]) -> Proc {
     let mut cmd = Command::new(mock_binary());
-    cmd.args(["--listen", "127.0.0.1:0"]);
-    if sse {
-        cmd.arg("--sse");
-    }
+    cmd.args(["--listen", "127.0.0.1:0"]).args(args);
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
