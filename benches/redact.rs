@@ -1,0 +1,63 @@
+//! Redaction throughput (MB/s) for the Researcher (Safe Harbor) profile on MCP responses of
+//! about 1 KiB, 64 KiB and 1 MiB — `structuredContent` plus its JSON copy in `content[].text` —
+//! beside the floor: parsing and serialising the same body with serde_json.
+//!
+//!     cargo bench --bench redact
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::{json, Value};
+
+use mcp_gatekeeper::auth::Identity;
+use mcp_gatekeeper::policy::Policy;
+
+/// A `search_patients`-shaped response of at least `target` bytes built from the mock data.
+fn response(target: usize) -> Vec<u8> {
+    let data: Value = serde_json::from_str(include_str!("../mock-mcp/data/hospital.json")).expect("data");
+    let patients = data["patients"].as_array().expect("patients");
+    let mut chosen = Vec::new();
+    let mut i = 0;
+    loop {
+        let p = &patients[i % patients.len()];
+        chosen.push(json!({"patient_id": p["patient_id"], "name": p["name"], "date_of_birth": p["date_of_birth"],
+            "phone": p["phone"], "address": p["address"], "diagnoses": p["diagnoses"],
+            "notes": p["clinical_notes"]}));
+        i += 1;
+        let payload = json!({"count": chosen.len(), "patients": chosen});
+        let body = json!({"jsonrpc":"2.0","id":1,"result":{
+            "content":[{"type":"text","text": payload.to_string()}],
+            "structuredContent": payload, "isError": false}});
+        let bytes = body.to_string().into_bytes();
+        if bytes.len() >= target || (target <= 2048 && chosen.len() == 1) {
+            return bytes;
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let policy = Policy::from_yaml(include_str!("../policy/hospital.yaml")).expect("policy");
+    let who = Identity {
+        user_id: "r".into(),
+        username: None,
+        roles: vec!["Researcher".into()],
+        claims: Default::default(),
+    };
+    let redactor = policy.redactor_for(&who).expect("redactor");
+    let mut group = c.benchmark_group("redact");
+    for (label, size) in [("1KiB", 1024), ("64KiB", 64 * 1024), ("1MiB", 1024 * 1024)] {
+        let body = response(size);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_with_input(BenchmarkId::new("researcher", label), &body, |b, body| {
+            b.iter(|| redactor.redact_json(black_box(body)).expect("redacts"))
+        });
+        group.bench_with_input(BenchmarkId::new("parse+serialise floor", label), &body, |b, body| {
+            b.iter(|| {
+                let v: Value = serde_json::from_slice(black_box(body)).expect("json");
+                serde_json::to_vec(&v).expect("serialise")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
