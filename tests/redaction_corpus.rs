@@ -24,7 +24,9 @@ impl Rng {
         self.next() % n
     }
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
@@ -40,7 +42,11 @@ fn luhn_digit(body: &str) -> char {
             let d = u32::from(c - b'0');
             if i % 2 == 0 {
                 let dd = d * 2;
-                if dd > 9 { dd - 9 } else { dd }
+                if dd > 9 {
+                    dd - 9
+                } else {
+                    dd
+                }
             } else {
                 d
             }
@@ -49,7 +55,20 @@ fn luhn_digit(body: &str) -> char {
     char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 const MBI_LETTERS: &[u8] = b"ACDEFGHJKMNPQRTUVWXY";
 
 /// One identifier of `kind`, rendered in one of its usual spellings, inside a phrase.
@@ -62,10 +81,17 @@ fn identifier(rng: &mut Rng, kind: &str) -> (String, String) {
                     break a;
                 }
             };
-            format!("{area:03}-{:02}-{:04}", 1 + rng.below(99), 1 + rng.below(9999))
+            format!(
+                "{area:03}-{:02}-{:04}",
+                1 + rng.below(99),
+                1 + rng.below(9999)
+            )
         }
         "phone" => {
-            let (a, b) = (rng.pick(&["617", "207", "860", "401", "212", "415"]), rng.digits(4));
+            let (a, b) = (
+                rng.pick(&["617", "207", "860", "401", "212", "415"]),
+                rng.digits(4),
+            );
             match rng.below(4) {
                 0 => format!("({a}) 555-{b}"),
                 1 => format!("{a}-555-{b}"),
@@ -73,7 +99,13 @@ fn identifier(rng: &mut Rng, kind: &str) -> (String, String) {
                 _ => format!("+44{}", rng.digits(10)),
             }
         }
-        "email" => format!("{}.{}{}@{}", rng.pick(&["ana", "li", "omar", "zoe"]), rng.pick(&["ruiz", "chen", "haddad"]), rng.below(99), rng.pick(&["example.org", "mail.example.com"])),
+        "email" => format!(
+            "{}.{}{}@{}",
+            rng.pick(&["ana", "li", "omar", "zoe"]),
+            rng.pick(&["ruiz", "chen", "haddad"]),
+            rng.below(99),
+            rng.pick(&["example.org", "mail.example.com"])
+        ),
         "date" => {
             let (y, m, d) = (1940 + rng.below(85), 1 + rng.below(12), 1 + rng.below(28));
             match rng.below(3) {
@@ -88,14 +120,29 @@ fn identifier(rng: &mut Rng, kind: &str) -> (String, String) {
         },
         "member_id" => format!("{}{}", rng.pick(&["XKH", "BCA", "QMZ"]), rng.digits(9)),
         "ip" => match rng.below(2) {
-            0 => format!("10.{}.{}.{}", rng.below(256), rng.below(256), 1 + rng.below(254)),
-            _ => format!("2001:db8:{:x}::{:x}", rng.below(65535), 1 + rng.below(65535)),
+            0 => format!(
+                "10.{}.{}.{}",
+                rng.below(256),
+                rng.below(256),
+                1 + rng.below(254)
+            ),
+            _ => format!(
+                "2001:db8:{:x}::{:x}",
+                rng.below(65535),
+                1 + rng.below(65535)
+            ),
         },
         "url" => format!("https://portal.example.org/records/{}", rng.digits(6)),
         "card" => {
             let body = format!("4{}", rng.digits(14));
             let card = format!("{body}{}", luhn_digit(&body));
-            format!("{} {} {} {}", &card[..4], &card[4..8], &card[8..12], &card[12..])
+            format!(
+                "{} {} {} {}",
+                &card[..4],
+                &card[4..8],
+                &card[8..12],
+                &card[12..]
+            )
         }
         "npi" => {
             let body = format!("1{}", rng.digits(8));
@@ -103,18 +150,56 @@ fn identifier(rng: &mut Rng, kind: &str) -> (String, String) {
             format!("NPI {body}{check}")
         }
         "mbi" => {
-            let l = |rng: &mut Rng| char::from(MBI_LETTERS[rng.below(MBI_LETTERS.len() as u64) as usize]);
-            format!("{}{}{}{}-{}{}{}-{}{}{}{}", 1 + rng.below(9), l(rng), l(rng), rng.below(10), l(rng), l(rng), rng.below(10), l(rng), l(rng), rng.below(10), rng.below(10))
+            let l = |rng: &mut Rng| {
+                char::from(MBI_LETTERS[rng.below(MBI_LETTERS.len() as u64) as usize])
+            };
+            format!(
+                "{}{}{}{}-{}{}{}-{}{}{}{}",
+                1 + rng.below(9),
+                l(rng),
+                l(rng),
+                rng.below(10),
+                l(rng),
+                l(rng),
+                rng.below(10),
+                l(rng),
+                l(rng),
+                rng.below(10),
+                rng.below(10)
+            )
         }
-        "zip" => format!("{}, {} {}", rng.pick(&["Boston", "Hartford", "Albany"]), rng.pick(&["MA", "CT", "NY"]), rng.digits(5)),
+        "zip" => format!(
+            "{}, {} {}",
+            rng.pick(&["Boston", "Hartford", "Albany"]),
+            rng.pick(&["MA", "CT", "NY"]),
+            rng.digits(5)
+        ),
         "age" => format!("{}-year-old", 90 + rng.below(15)),
         _ => unreachable!(),
     };
-    let phrase = format!("{} {value}{}", rng.pick(&["noted", "see", "recorded:", "ref", "per"]), rng.pick(&[".", ";", ",", ""]));
+    let phrase = format!(
+        "{} {value}{}",
+        rng.pick(&["noted", "see", "recorded:", "ref", "per"]),
+        rng.pick(&[".", ";", ",", ""])
+    );
     (value, phrase)
 }
 
-const KINDS: [&str; 13] = ["ssn", "phone", "email", "date", "mrn", "member_id", "ip", "url", "card", "npi", "mbi", "zip", "age"];
+const KINDS: [&str; 13] = [
+    "ssn",
+    "phone",
+    "email",
+    "date",
+    "mrn",
+    "member_id",
+    "ip",
+    "url",
+    "card",
+    "npi",
+    "mbi",
+    "zip",
+    "age",
+];
 
 /// Harmless look-alikes that must come through untouched.
 fn distractor(rng: &mut Rng) -> String {
@@ -129,8 +214,18 @@ fn distractor(rng: &mut Rng) -> String {
             let bad = char::from(b'0' + ((good as u8 - b'0' + 1) % 10));
             format!("card {body}{bad}")
         }
-        5 => format!("{}-{:02}-{:04} is not an SSN", 900 + rng.below(100), 1 + rng.below(99), 1 + rng.below(9999)),
-        6 => format!("logged 2024-0{}-1{}T0{}:15:00Z", 1 + rng.below(9), rng.below(9), rng.below(9)),
+        5 => format!(
+            "{}-{:02}-{:04} is not an SSN",
+            900 + rng.below(100),
+            1 + rng.below(99),
+            1 + rng.below(9999)
+        ),
+        6 => format!(
+            "logged 2024-0{}-1{}T0{}:15:00Z",
+            1 + rng.below(9),
+            rng.below(9),
+            rng.below(9)
+        ),
         7 => format!("BP {}/{}", 100 + rng.below(60), 60 + rng.below(40)),
         _ => format!("ticket {}", rng.digits(4)),
     }
@@ -175,8 +270,17 @@ fn recall_precision_and_field_leaks_on_a_seeded_corpus() {
             let j = rng.below(i as u64 + 1) as usize;
             sentences.swap(i, j);
         }
-        let ssn = format!("{:03}-{:02}-{:04}", 100 + rng.below(500), 1 + rng.below(98), 1 + rng.below(9998));
-        let name = format!("{} {}", ["Ana", "Omar", "Zoe"][n % 3], ["Ruiz", "Haddad", "Chen"][n % 3]);
+        let ssn = format!(
+            "{:03}-{:02}-{:04}",
+            100 + rng.below(500),
+            1 + rng.below(98),
+            1 + rng.below(9998)
+        );
+        let name = format!(
+            "{} {}",
+            ["Ana", "Omar", "Zoe"][n % 3],
+            ["Ruiz", "Haddad", "Chen"][n % 3]
+        );
         let mut message = json!({"jsonrpc":"2.0","id":n,"result":{"structuredContent":{
             "note": sentences.join(" "),
             "patient": {"ssn": ssn, "name": name, "diagnosis": "Essential hypertension"}
@@ -206,14 +310,25 @@ fn recall_precision_and_field_leaks_on_a_seeded_corpus() {
         }
         assert!(out.contains("Essential hypertension"));
     }
-    eprintln!("{:<10} {:>8} {:>8} {:>8} {:>10}", "entity", "planted", "caught", "recall", "precision");
+    eprintln!(
+        "{:<10} {:>8} {:>8} {:>8} {:>10}",
+        "entity", "planted", "caught", "recall", "precision"
+    );
     let mut failures = Vec::new();
     for (kind, (total, caught)) in &planted {
         let recall = *caught as f64 / *total as f64;
         let flagged = counted.get(*kind).copied().unwrap_or(0);
         // Field-rule redactions of the planted `patient.ssn` are counted as ssn too.
-        let flagged = if *kind == "ssn" { flagged.saturating_sub(3000) } else { flagged };
-        let precision = if flagged == 0 { 1.0 } else { (*caught as f64 / flagged as f64).min(1.0) };
+        let flagged = if *kind == "ssn" {
+            flagged.saturating_sub(3000)
+        } else {
+            flagged
+        };
+        let precision = if flagged == 0 {
+            1.0
+        } else {
+            (*caught as f64 / flagged as f64).min(1.0)
+        };
         eprintln!("{kind:<10} {total:>8} {caught:>8} {recall:>8.4} {precision:>10.4}");
         if recall < 0.99 {
             failures.push(format!("{kind}: recall {recall:.4}"));
@@ -221,7 +336,11 @@ fn recall_precision_and_field_leaks_on_a_seeded_corpus() {
     }
     let kept = distractors_kept as f64 / distractors as f64;
     eprintln!("distractors: {distractors_kept}/{distractors} left intact ({kept:.4})");
-    assert!(field_leaks.is_empty(), "field-rule values leaked: {:?}", &field_leaks[..field_leaks.len().min(5)]);
+    assert!(
+        field_leaks.is_empty(),
+        "field-rule values leaked: {:?}",
+        &field_leaks[..field_leaks.len().min(5)]
+    );
     assert!(failures.is_empty(), "recall below 0.99: {failures:?}");
     assert!(kept >= 0.95, "too many distractors redacted: {kept:.4}");
 }

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 /// The kinds of identifier the detectors know.
@@ -125,6 +125,8 @@ pub struct Detectors {
     street: Regex,
     name: Regex,
     age: Regex,
+    /// All of the above in one automaton: one pass says which detectors can match at all.
+    set: RegexSet,
 }
 
 static DETECTORS: OnceLock<Result<Detectors, String>> = OnceLock::new();
@@ -139,8 +141,17 @@ impl Detectors {
     }
 
     fn build() -> Result<Self, String> {
-        let re = |p: &str| Regex::new(p).map_err(|e| format!("detector pattern {p}: {e}"));
-        Ok(Detectors {
+        // ASCII classes and word boundaries keep the automata small and let the engine use
+        // its DFAs (Unicode `\b` cannot); identifiers are ASCII anyway.
+        let re = |p: &str| {
+            let p = p
+                .replace(r"\b", r"(?-u:\b)")
+                .replace(r"\d", "[0-9]")
+                .replace(r"\s", r"[ \t\r\n]")
+                .replace(r"\w", "[A-Za-z0-9_]");
+            Regex::new(&p).map_err(|e| format!("detector pattern {p}: {e}"))
+        };
+        let mut d = Detectors {
             ssn: re(r"\b(\d{3})-(\d{2})-(\d{4})\b")?,
             ssn_plain: re(
                 r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d{9})\b",
@@ -184,31 +195,68 @@ impl Detectors {
             age: re(
                 r"(?i)\b(?:age[d]?\s*[:=]?\s*(\d{2,3})\b|(\d{2,3})[- ](?:year|yr)s?[- ]old\b|(\d{2,3})\s*y/?o\b)",
             )?,
-        })
+            set: RegexSet::empty(),
+        };
+        let all = [
+            &d.ssn,
+            &d.ssn_plain,
+            &d.phone,
+            &d.email,
+            &d.date_iso,
+            &d.date_us,
+            &d.date_long,
+            &d.mrn,
+            &d.member_id,
+            &d.ipv4,
+            &d.ipv6,
+            &d.url,
+            &d.card,
+            &d.npi,
+            &d.mbi,
+            &d.zip_context,
+            &d.street,
+            &d.name,
+            &d.age,
+        ];
+        d.set = RegexSet::new(all.iter().map(|r| r.as_str())).map_err(|e| e.to_string())?;
+        Ok(d)
     }
 }
 
 /// Finds every identifier in `text`, non-overlapping, earliest and longest first.
 pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<Span> {
+    let hits = d.set.matches(text);
+    if !hits.matched_any() {
+        return Vec::new();
+    }
+    let on = |i: usize| hits.matched(i);
     let mut spans = Vec::new();
     let mut push = |start: usize, end: usize, entity: Entity| {
         if enabled(entity) {
             spans.push(Span { start, end, entity });
         }
     };
-    for m in d.email.find_iter(text) {
+    for m in on(3).then(|| d.email.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Email);
     }
-    for m in d.url.find_iter(text) {
+    for m in on(11).then(|| d.url.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Url);
     }
-    for c in d.ssn.captures_iter(text) {
+    for c in on(0)
+        .then(|| d.ssn.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if ssn_valid(&c[1], &c[2], &c[3]) {
             let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
             push(m.0, m.1, Entity::Ssn);
         }
     }
-    for c in d.ssn_plain.captures_iter(text) {
+    for c in on(1)
+        .then(|| d.ssn_plain.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if let Some(d) = c.get(1) {
             let s = d.as_str();
             if ssn_valid(&s[..3], &s[3..5], &s[5..]) {
@@ -216,63 +264,104 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
             }
         }
     }
-    for m in d.mrn.find_iter(text) {
+    for m in on(7).then(|| d.mrn.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Mrn);
     }
-    for m in d.member_id.find_iter(text) {
+    for m in on(8)
+        .then(|| d.member_id.find_iter(text))
+        .into_iter()
+        .flatten()
+    {
         push(m.start(), m.end(), Entity::MemberId);
     }
-    for m in d.mbi.find_iter(text) {
+    for m in on(14).then(|| d.mbi.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Mbi);
     }
-    for c in d.npi.captures_iter(text) {
+    for c in on(13)
+        .then(|| d.npi.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if let Some(d) = c.get(1).filter(|d| npi_valid(d.as_str())) {
             push(d.start(), d.end(), Entity::Npi);
         }
     }
-    for m in d.card.find_iter(text) {
+    for m in on(12).then(|| d.card.find_iter(text)).into_iter().flatten() {
         let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
         if (13..=19).contains(&digits.len()) && luhn(&digits) {
             push(m.start(), m.end(), Entity::Card);
         }
     }
-    for c in d.date_iso.captures_iter(text) {
+    for c in on(4)
+        .then(|| d.date_iso.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         // A timestamp (date with a time of day) records an event, not a fact about a person.
         if c.get(4).is_none() && date_valid(&c[1], &c[2], &c[3]) {
             let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
             push(m.0, m.1, Entity::Date);
         }
     }
-    for c in d.date_us.captures_iter(text) {
+    for c in on(5)
+        .then(|| d.date_us.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if month_day_valid(&c[1], &c[2]) {
             let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
             push(m.0, m.1, Entity::Date);
         }
     }
-    for m in d.date_long.find_iter(text) {
+    for m in on(6)
+        .then(|| d.date_long.find_iter(text))
+        .into_iter()
+        .flatten()
+    {
         push(m.start(), m.end(), Entity::Date);
     }
-    for m in d.phone.find_iter(text) {
+    for m in on(2).then(|| d.phone.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Phone);
     }
-    for m in d.ipv4.find_iter(text).chain(d.ipv6.find_iter(text)) {
+    for m in on(9)
+        .then(|| d.ipv4.find_iter(text))
+        .into_iter()
+        .flatten()
+        .chain(d.ipv6.find_iter(text))
+    {
         push(m.start(), m.end(), Entity::Ip);
     }
-    for c in d.name.captures_iter(text) {
+    for c in on(17)
+        .then(|| d.name.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if let Some(n) = c.get(1) {
             push(n.start(), n.end(), Entity::Name);
         }
     }
-    for m in d.street.find_iter(text) {
+    for m in on(16)
+        .then(|| d.street.find_iter(text))
+        .into_iter()
+        .flatten()
+    {
         push(m.start(), m.end(), Entity::Location);
     }
-    for c in d.zip_context.captures_iter(text) {
+    for c in on(15)
+        .then(|| d.zip_context.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         if let Some(z) = c.get(1) {
             let end = c.get(0).map_or(z.end(), |m| m.end());
             push(z.start(), end, Entity::Zip);
         }
     }
-    for c in d.age.captures_iter(text) {
+    for c in on(18)
+        .then(|| d.age.captures_iter(text))
+        .into_iter()
+        .flatten()
+    {
         let years = c.get(1).or(c.get(2)).or(c.get(3));
         if years.is_some_and(|y| {
             y.as_str()

@@ -42,6 +42,8 @@ struct FieldRule {
 #[derive(Clone)]
 pub struct Redactor {
     fields: Vec<FieldRule>,
+    /// Some field rule is a JSONPath (locations must then be tracked in full).
+    has_paths: bool,
     detect: HashMap<Entity, Action>,
     key: Option<Arc<Vec<u8>>>,
     detectors: &'static Detectors,
@@ -113,6 +115,9 @@ fn build_profile(
         ));
     }
     Ok(Redactor {
+        has_paths: fields
+            .iter()
+            .any(|f| matches!(f.selector, Selector::Path(_))),
         fields,
         detect: spec.detect.into_iter().collect(),
         key,
@@ -169,6 +174,7 @@ impl Redactor {
     fn union(&self, other: &Redactor) -> Redactor {
         let mut merged = self.clone();
         merged.fields.extend(other.fields.iter().cloned());
+        merged.has_paths |= other.has_paths;
         for (e, a) in &other.detect {
             merged.detect.entry(*e).or_insert(*a);
         }
@@ -199,8 +205,9 @@ impl Redactor {
         for (_, parsed) in texts.iter_mut() {
             self.apply_fields(parsed, &mut Vec::new(), &mut known, &mut counts);
         }
-        known.sort_by_key(|k: &Known| std::cmp::Reverse(k.value.len()));
+        known.sort_by(|a, b| a.value.cmp(&b.value));
         known.dedup_by(|a, b| a.value == b.value);
+        let known = KnownValues::new(known);
         for section in ["result", "error", "params"] {
             if let Some(v) = obj.get_mut(section) {
                 self.scan_strings(v, &known, &mut counts);
@@ -234,7 +241,7 @@ impl Redactor {
     /// Redacts free text (a non-JSON body) with the detectors alone.
     pub fn redact_text(&self, text: &str) -> (String, Counts) {
         let mut counts = Counts::new();
-        let out = self.scrub(text, &[], &mut counts);
+        let out = self.scrub(text, &KnownValues::default(), &mut counts);
         (out, counts)
     }
 
@@ -285,22 +292,29 @@ impl Redactor {
 
     fn field_rule(&self, loc: &[String]) -> Option<&FieldRule> {
         let key = loc.last()?;
-        let steps: Vec<Step> = loc
-            .iter()
-            .map(|s| {
-                match s
-                    .strip_prefix('[')
-                    .and_then(|r| r.strip_suffix(']'))
-                    .and_then(|n| n.parse().ok())
-                {
-                    Some(i) => Step::Index(i),
-                    None => Step::Key(s),
-                }
-            })
-            .collect();
+        if key.starts_with('[') && !self.has_paths {
+            return None;
+        }
+        let lower = key.to_lowercase();
+        let steps: Vec<Step> = if self.has_paths {
+            loc.iter()
+                .map(|s| {
+                    match s
+                        .strip_prefix('[')
+                        .and_then(|r| r.strip_suffix(']'))
+                        .and_then(|n| n.parse().ok())
+                    {
+                        Some(i) => Step::Index(i),
+                        None => Step::Key(s),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.fields.iter().rev().find(|rule| match &rule.selector {
             Selector::Path(p) => p.matches(&steps),
-            Selector::Key(glob) => !key.starts_with('[') && glob.matches(key),
+            Selector::Key(glob) => !key.starts_with('[') && glob.matches_lowercase(&lower),
         })
     }
 
@@ -347,7 +361,7 @@ impl Redactor {
         }
     }
 
-    fn scan_strings(&self, value: &mut Value, known: &[Known], counts: &mut Counts) {
+    fn scan_strings(&self, value: &mut Value, known: &KnownValues, counts: &mut Counts) {
         match value {
             Value::String(s) => {
                 let out = self.scrub(s, known, counts);
@@ -366,23 +380,11 @@ impl Redactor {
     }
 
     /// Detector hits and known values in one string, replaced by their actions.
-    fn scrub(&self, text: &str, known: &[Known], counts: &mut Counts) -> String {
+    fn scrub(&self, text: &str, known: &KnownValues, counts: &mut Counts) -> String {
         if text.is_empty() || (known.is_empty() && self.detect.is_empty()) {
             return text.to_string();
         }
-        let mut spans: Vec<(Span, Action)> = Vec::new();
-        for k in known {
-            for (at, _) in text.match_indices(k.value.as_str()) {
-                spans.push((
-                    Span {
-                        start: at,
-                        end: at + k.value.len(),
-                        entity: k.entity,
-                    },
-                    k.action,
-                ));
-            }
-        }
+        let mut spans: Vec<(Span, Action)> = known.find(text);
         let enabled = |e: Entity| self.detect.contains_key(&e);
         for span in detect::find(self.detectors, text, &enabled) {
             if let Some(action) = self.detect.get(&span.entity) {
@@ -406,6 +408,62 @@ impl Redactor {
         }
         out.push_str(&text[at..]);
         out
+    }
+}
+
+/// The values field rules redacted in one message, found in free text in one pass
+/// (Aho-Corasick, leftmost-longest) however many there are.
+#[derive(Default)]
+struct KnownValues {
+    values: Vec<Known>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+impl KnownValues {
+    fn new(values: Vec<Known>) -> Self {
+        // A contiguous NFA builds in microseconds; a DFA would search faster but costs far more
+        // to build than one message is worth.
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(values.iter().map(|k| k.value.as_str()))
+            .ok();
+        KnownValues { values, matcher }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    fn find(&self, text: &str) -> Vec<(Span, Action)> {
+        if self.values.is_empty() {
+            return Vec::new();
+        }
+        let span = |start: usize, k: &Known| {
+            (
+                Span {
+                    start,
+                    end: start + k.value.len(),
+                    entity: k.entity,
+                },
+                k.action,
+            )
+        };
+        match &self.matcher {
+            Some(ac) => ac
+                .find_iter(text)
+                .map(|m| span(m.start(), &self.values[m.pattern().as_usize()]))
+                .collect(),
+            // Building the automaton failed (far too many values): search one by one.
+            None => self
+                .values
+                .iter()
+                .flat_map(|k| {
+                    text.match_indices(k.value.as_str())
+                        .map(move |(at, _)| span(at, k))
+                })
+                .collect(),
+        }
     }
 }
 

@@ -111,7 +111,11 @@ impl KeyGlob {
     }
 
     pub fn matches(&self, key: &str) -> bool {
-        let key = key.to_lowercase();
+        self.matches_lowercase(&key.to_lowercase())
+    }
+
+    /// `matches` for a key already lowercased.
+    pub fn matches_lowercase(&self, key: &str) -> bool {
         let parts = &self.0;
         if parts.len() == 1 {
             return key == parts[0];
