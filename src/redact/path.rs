@@ -110,6 +110,7 @@ impl KeyGlob {
         )
     }
 
+    #[cfg(test)]
     pub fn matches(&self, key: &str) -> bool {
         self.matches_lowercase(&key.to_lowercase())
     }
