@@ -245,7 +245,7 @@ fn researcher() -> std::sync::Arc<mcp_gatekeeper::redact::Redactor> {
 #[test]
 fn recall_precision_and_field_leaks_on_a_seeded_corpus() {
     let redactor = researcher();
-    let mut rng = Rng(0x5EED_0F_C0FFEE);
+    let mut rng = Rng(0x5EED_0FC0_FFEE);
     let mut planted: BTreeMap<&str, (u64, u64)> = BTreeMap::new(); // kind → (planted, caught)
     let mut counted: BTreeMap<String, u64> = BTreeMap::new();
     let (mut distractors, mut distractors_kept) = (0, 0);
