@@ -242,18 +242,14 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
     for m in on(11).then(|| d.url.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Url);
     }
-    for c in on(0)
-        .then(|| d.ssn.captures_iter(text))
-        .into_iter()
-        .flatten()
-    {
+    for c in on(0).then(|| captures(&d.ssn, text)).into_iter().flatten() {
         if ssn_valid(&c[1], &c[2], &c[3]) {
             let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
             push(m.0, m.1, Entity::Ssn);
         }
     }
     for c in on(1)
-        .then(|| d.ssn_plain.captures_iter(text))
+        .then(|| captures(&d.ssn_plain, text))
         .into_iter()
         .flatten()
     {
@@ -277,11 +273,7 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
     for m in on(14).then(|| d.mbi.find_iter(text)).into_iter().flatten() {
         push(m.start(), m.end(), Entity::Mbi);
     }
-    for c in on(13)
-        .then(|| d.npi.captures_iter(text))
-        .into_iter()
-        .flatten()
-    {
+    for c in on(13).then(|| captures(&d.npi, text)).into_iter().flatten() {
         if let Some(d) = c.get(1).filter(|d| npi_valid(d.as_str())) {
             push(d.start(), d.end(), Entity::Npi);
         }
@@ -293,7 +285,7 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
         }
     }
     for c in on(4)
-        .then(|| d.date_iso.captures_iter(text))
+        .then(|| captures(&d.date_iso, text))
         .into_iter()
         .flatten()
     {
@@ -304,7 +296,7 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
         }
     }
     for c in on(5)
-        .then(|| d.date_us.captures_iter(text))
+        .then(|| captures(&d.date_us, text))
         .into_iter()
         .flatten()
     {
@@ -327,12 +319,12 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
         .then(|| d.ipv4.find_iter(text))
         .into_iter()
         .flatten()
-        .chain(d.ipv6.find_iter(text))
+        .chain(on(10).then(|| d.ipv6.find_iter(text)).into_iter().flatten())
     {
         push(m.start(), m.end(), Entity::Ip);
     }
     for c in on(17)
-        .then(|| d.name.captures_iter(text))
+        .then(|| captures(&d.name, text))
         .into_iter()
         .flatten()
     {
@@ -348,7 +340,7 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
         push(m.start(), m.end(), Entity::Location);
     }
     for c in on(15)
-        .then(|| d.zip_context.captures_iter(text))
+        .then(|| captures(&d.zip_context, text))
         .into_iter()
         .flatten()
     {
@@ -357,11 +349,7 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
             push(z.start(), end, Entity::Zip);
         }
     }
-    for c in on(18)
-        .then(|| d.age.captures_iter(text))
-        .into_iter()
-        .flatten()
-    {
+    for c in on(18).then(|| captures(&d.age, text)).into_iter().flatten() {
         let years = c.get(1).or(c.get(2)).or(c.get(3));
         if years.is_some_and(|y| {
             y.as_str()
@@ -373,6 +361,59 @@ pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<
         }
     }
     resolve_overlaps(spans)
+}
+
+/// One match with its groups, offsets in the whole text.
+struct Hit<'t> {
+    base: usize,
+    caps: regex::Captures<'t>,
+}
+
+/// A group of a `Hit`.
+struct Group<'t> {
+    start: usize,
+    end: usize,
+    text: &'t str,
+}
+
+impl<'t> Group<'t> {
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+    fn as_str(&self) -> &'t str {
+        self.text
+    }
+}
+
+impl<'t> Hit<'t> {
+    fn get(&self, i: usize) -> Option<Group<'t>> {
+        self.caps.get(i).map(|m| Group {
+            start: self.base + m.start(),
+            end: self.base + m.end(),
+            text: m.as_str(),
+        })
+    }
+}
+
+impl std::ops::Index<usize> for Hit<'_> {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        self.caps.get(i).map_or("", |m| m.as_str())
+    }
+}
+
+/// Matches found with the fast DFA search; groups resolved only inside each match (a
+/// captures search over the whole text is an order of magnitude slower).
+fn captures<'t>(re: &'t Regex, text: &'t str) -> impl Iterator<Item = Hit<'t>> {
+    re.find_iter(text).filter_map(move |m| {
+        re.captures(&text[m.start()..m.end()]).map(|caps| Hit {
+            base: m.start(),
+            caps,
+        })
+    })
 }
 
 /// Keeps the earliest span at each place, the longest when two start together.
