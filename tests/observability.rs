@@ -125,6 +125,10 @@ fn metrics_count_exactly_what_happened() {
     );
     assert_eq!(d("gatekeeper_request_duration_seconds_count"), 6.0);
     assert_eq!(d("gatekeeper_upstream_duration_seconds_count"), 3.0);
+    // Each Nurse get_patient answer carries the SSN and the member id twice (structuredContent
+    // and its JSON copy in content[].text): 2 answers × 2 copies, masked to the last four.
+    assert_eq!(d("gatekeeper_redactions_total{entity=\"ssn\"}"), 4.0);
+    assert_eq!(d("gatekeeper_redactions_total{entity=\"member_id\"}"), 4.0);
     assert_eq!(after.get("gatekeeper_in_flight_requests"), Some(&0.0));
     assert!(after
         .keys()
