@@ -386,4 +386,17 @@ fn batches_are_refused_by_default_and_judged_whole_when_enabled() {
         before,
         "no element of a denied batch is forwarded"
     );
+    let with_list = json!([
+        tools_call("get_patient", json!({"patient_id":"NUGWI"})),
+        {"jsonrpc":"2.0","id":2,"method":"tools/list"}
+    ]);
+    let (status, _, body) = post(&url, Some(&token("Nurse")), &with_list);
+    assert_eq!(
+        status, 400,
+        "a list inside a batch would escape per-role filtering"
+    );
+    assert!(message(&body)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot be batched"));
 }

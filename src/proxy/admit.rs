@@ -104,6 +104,17 @@ pub async fn admit(
         refusal.request = Some(request);
         return Err(refusal);
     }
+    if let Request::Batch(calls) = &request {
+        // A list answer is filtered per role only as a single response; inside a batch it
+        // would pass unfiltered, so lists must be asked for on their own.
+        if calls.iter().any(|c| c.method.ends_with("/list")) {
+            let mut refusal = with_identity(Rejection::BadRequest(
+                "list methods cannot be batched; send them as single requests".into(),
+            ));
+            refusal.request = Some(request);
+            return Err(refusal);
+        }
+    }
     let verdict = decide(&policy, &identity, &request);
     let shadow_disagreed = compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
     match verdict {
