@@ -244,3 +244,36 @@ fn redactions_are_counted_in_the_audit_trail_and_metrics() {
         "{metrics}"
     );
 }
+
+#[test]
+fn large_requests_are_redacted_and_counted_like_small_ones() {
+    let stack = Stack::start(false);
+    let pad = "x".repeat(100 * 1024);
+    let body = tools_call("get_patient", json!({"patient_id":"NUGWI","pad":pad}));
+    let (status, text) = raw_call(&stack, "Nurse", &body, false);
+    assert_eq!(status, 200, "{}", &text[..text.len().min(300)]);
+    let ssn = s(&nugwi(), "/ssn").to_string();
+    assert!(
+        !text.contains(&ssn),
+        "the large-body path skipped redaction"
+    );
+    let log = stack.gate.audit_log.clone().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let record: Value = loop {
+        let last = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .last()
+            .map(String::from);
+        if let Some(line) = last {
+            break serde_json::from_str(&line).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(record["status"], 200);
+    assert!(
+        record["redactions"]["ssn"].as_u64().unwrap_or(0) >= 2,
+        "{record}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The request phase: authenticate, read the whole body, parse it and decide — all before any
 //! upstream connection exists, so nothing refused here can reach the MCP server.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use pingora::http::ResponseHeader;
@@ -13,6 +13,7 @@ use crate::error::Rejection;
 use crate::jsonrpc::{self, Request};
 use crate::live::{Live, Runtime};
 use crate::policy::Policy;
+use crate::redact::Counts;
 
 /// A request the gatekeeper let through, and what it knows of it.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub struct Admitted {
     pub policy: Arc<Policy>,
     /// The shadow policy would have decided otherwise.
     pub shadow_disagreed: bool,
+    /// Redaction counts from a subrequest that carried this request (large bodies), for the
+    /// main request's audit record.
+    pub subrequest_redactions: Arc<Mutex<Counts>>,
 }
 
 /// A request the gatekeeper answers itself.
@@ -86,6 +90,7 @@ pub async fn admit(
             body: Bytes::new(),
             policy,
             shadow_disagreed: false,
+            subrequest_redactions: Arc::default(),
         });
     }
     let body = read_body(session, settings.max_body_bytes)
@@ -125,6 +130,7 @@ pub async fn admit(
             body,
             policy,
             shadow_disagreed,
+            subrequest_redactions: Arc::default(),
         }),
         Err(rejection) => Err(Box::new(Refusal {
             rejection,

@@ -190,6 +190,12 @@ impl ProxyHttp for Gatekeeper {
 
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         if ctx.is_subrequest {
+            // The main request writes the one audit line; hand it what this part redacted.
+            if let (Some(a), Some(r)) = (&ctx.admitted, &ctx.redaction) {
+                if let Ok(mut shared) = a.subrequest_redactions.lock() {
+                    crate::redact::merge_counts(&mut shared, r.counts.clone());
+                }
+            }
             return;
         }
         if ctx.in_flight {

@@ -14,6 +14,7 @@ use crate::auth::Identity;
 use crate::error::Rejection;
 use crate::jsonrpc::{Call, Request, Target};
 use crate::metrics::{method_label, role_label, tool_label, RequestLabels};
+use crate::redact::Counts;
 
 /// What one request amounted to, from either path.
 struct Summary<'a> {
@@ -63,11 +64,10 @@ impl Gatekeeper {
             policy_version: summary.policy_version,
             status,
             upstream_status: ctx.upstream_status,
-            redactions: ctx
-                .redaction
-                .as_ref()
-                .map(|r| r.counts.iter().map(|(k, v)| (k.to_string(), *v)).collect())
-                .unwrap_or_default(),
+            redactions: redactions(ctx)
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             latency_us: latency.as_micros() as u64,
             args_hmac: first.and_then(|c| args_hmac(ctx.runtime.settings.audit.key.as_deref(), c)),
         };
@@ -109,10 +109,8 @@ impl Gatekeeper {
             },
             _ => {}
         }
-        if let Some(r) = &ctx.redaction {
-            for (entity, n) in &r.counts {
-                self.metrics.redactions(entity, *n);
-            }
+        for (entity, n) in &redactions(ctx) {
+            self.metrics.redactions(entity, *n);
         }
         let disagreed = ctx
             .admitted
@@ -164,6 +162,23 @@ fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> 
             policy_version: gk.live.policy.load().version().to_string(),
         },
     }
+}
+
+/// What was redacted from the answer, here or in the subrequest that carried a large body.
+fn redactions(ctx: &RequestCtx) -> Counts {
+    let mut all = ctx
+        .redaction
+        .as_ref()
+        .map(|r| r.counts.clone())
+        .unwrap_or_default();
+    if let Some(shared) = ctx
+        .admitted
+        .as_ref()
+        .and_then(|a| a.subrequest_redactions.lock().ok())
+    {
+        crate::redact::merge_counts(&mut all, shared.clone());
+    }
+    all
 }
 
 /// HMAC-SHA256 of the call's arguments under the audit key, when one is configured.
