@@ -89,14 +89,15 @@ step "Expired token" fail call --role Doctor --ttl -120 "${records[@]}"
 step "Billing asks for medical records" fail call --role Billing "${records[@]}"
 step "Billing asks for billing" ok call --role Billing get_billing --arg patient_id=NUGWI
 step "Nurse asks for NUGWI's medical records" ok call --role Nurse "${records[@]}"
+step "Researcher reads NUGWI's records (HIPAA Safe Harbor)" ok call --role Researcher "${records[@]}"
 step "Nurse lists tools (filtered to her role)" ok call --role Nurse tools/list
 step "Patient NUGWI reads their own record" ok call --role Patient --claim patient_id=NUGWI "${records[@]}"
 step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=SQHUM
 
 echo "── What the operators see"
 metrics=$(exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)
-echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total)' | grep -v ' 0$' | sed 's/^/   /'
-for _ in $(seq 1 100); do [ "$(wc -l <"$GATEKEEPER_AUDIT_LOG")" -ge 11 ] && break; sleep 0.05; done
+echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total|redactions_total)' | grep -v ' 0$' | sed 's/^/   /'
+for _ in $(seq 1 100); do [ "$(wc -l <"$GATEKEEPER_AUDIT_LOG")" -ge 12 ] && break; sleep 0.05; done
 echo "   audit: $("$GK" audit verify "$GATEKEEPER_AUDIT_LOG")"
 echo
 
