@@ -551,3 +551,209 @@ mod tests {
         );
     }
 }
+
+/// The detectors a profile enables, in one automaton: a single leftmost pass over a string
+/// finds every candidate, and each candidate is then checked by its own detector's rules.
+/// Only enabled detectors take part, so a disabled one can never hide an enabled one's match.
+pub struct Scanner {
+    all: Option<regex_automata::meta::Regex>,
+    kinds: Vec<Kind>,
+    d: &'static Detectors,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Email,
+    Url,
+    Ssn,
+    SsnPlain,
+    Mrn,
+    MemberId,
+    Mbi,
+    Npi,
+    Phone,
+    Card,
+    DateIso,
+    DateUs,
+    DateLong,
+    Ipv4,
+    Ipv6,
+    Name,
+    Street,
+    Zip,
+    Age,
+}
+
+/// Where two detectors could match at the same place, the earlier one here wins.
+const PRIORITY: [Kind; 19] = [
+    Kind::Email,
+    Kind::Url,
+    Kind::Ssn,
+    Kind::SsnPlain,
+    Kind::Mrn,
+    Kind::MemberId,
+    Kind::Mbi,
+    Kind::Npi,
+    Kind::Phone,
+    Kind::Card,
+    Kind::DateIso,
+    Kind::DateUs,
+    Kind::DateLong,
+    Kind::Ipv4,
+    Kind::Ipv6,
+    Kind::Name,
+    Kind::Street,
+    Kind::Zip,
+    Kind::Age,
+];
+
+impl Kind {
+    fn entity(self) -> Entity {
+        match self {
+            Kind::Email => Entity::Email,
+            Kind::Url => Entity::Url,
+            Kind::Ssn | Kind::SsnPlain => Entity::Ssn,
+            Kind::Mrn => Entity::Mrn,
+            Kind::MemberId => Entity::MemberId,
+            Kind::Mbi => Entity::Mbi,
+            Kind::Npi => Entity::Npi,
+            Kind::Phone => Entity::Phone,
+            Kind::Card => Entity::Card,
+            Kind::DateIso | Kind::DateUs | Kind::DateLong => Entity::Date,
+            Kind::Ipv4 | Kind::Ipv6 => Entity::Ip,
+            Kind::Name => Entity::Name,
+            Kind::Street => Entity::Location,
+            Kind::Zip => Entity::Zip,
+            Kind::Age => Entity::Age,
+        }
+    }
+
+    fn regex(self, d: &Detectors) -> &Regex {
+        match self {
+            Kind::Email => &d.email,
+            Kind::Url => &d.url,
+            Kind::Ssn => &d.ssn,
+            Kind::SsnPlain => &d.ssn_plain,
+            Kind::Mrn => &d.mrn,
+            Kind::MemberId => &d.member_id,
+            Kind::Mbi => &d.mbi,
+            Kind::Npi => &d.npi,
+            Kind::Phone => &d.phone,
+            Kind::Card => &d.card,
+            Kind::DateIso => &d.date_iso,
+            Kind::DateUs => &d.date_us,
+            Kind::DateLong => &d.date_long,
+            Kind::Ipv4 => &d.ipv4,
+            Kind::Ipv6 => &d.ipv6,
+            Kind::Name => &d.name,
+            Kind::Street => &d.street,
+            Kind::Zip => &d.zip_context,
+            Kind::Age => &d.age,
+        }
+    }
+}
+
+impl Scanner {
+    /// Compiles the detectors `enabled` selects (at policy load).
+    pub fn new(enabled: &dyn Fn(Entity) -> bool) -> Result<Self, String> {
+        let d = Detectors::get()?;
+        let kinds: Vec<Kind> = PRIORITY
+            .into_iter()
+            .filter(|k| enabled(k.entity()))
+            .collect();
+        let all = if kinds.is_empty() {
+            None
+        } else {
+            let patterns: Vec<&str> = kinds.iter().map(|k| k.regex(d).as_str()).collect();
+            Some(regex_automata::meta::Regex::new_many(&patterns).map_err(|e| e.to_string())?)
+        };
+        Ok(Scanner { all, kinds, d })
+    }
+
+    /// Every identifier in `text`, in order, not overlapping.
+    pub fn find(&self, text: &str) -> Vec<Span> {
+        let Some(all) = &self.all else {
+            return Vec::new();
+        };
+        all.find_iter(text)
+            .filter_map(|m| {
+                let kind = self.kinds[m.pattern().as_usize()];
+                check(kind, self.d, &text[m.start()..m.end()], m.start())
+            })
+            .collect()
+    }
+}
+
+/// Applies a detector's own rules to a candidate it matched (`slice`, at `base` in the text).
+fn check(kind: Kind, d: &Detectors, slice: &str, base: usize) -> Option<Span> {
+    let whole = |entity| {
+        Some(Span {
+            start: base,
+            end: base + slice.len(),
+            entity,
+        })
+    };
+    let group = |i: usize, entity| {
+        let caps = kind.regex(d).captures(slice)?;
+        let g = caps.get(i)?;
+        Some(Span {
+            start: base + g.start(),
+            end: base + g.end(),
+            entity,
+        })
+    };
+    match kind {
+        Kind::Ssn => {
+            let c = d.ssn.captures(slice)?;
+            ssn_valid(&c[1], &c[2], &c[3]).then_some(())?;
+            whole(Entity::Ssn)
+        }
+        Kind::SsnPlain => {
+            let c = d.ssn_plain.captures(slice)?;
+            let s = c.get(1)?.as_str();
+            ssn_valid(&s[..3], &s[3..5], &s[5..]).then_some(())?;
+            group(1, Entity::Ssn)
+        }
+        Kind::Npi => {
+            let c = d.npi.captures(slice)?;
+            npi_valid(c.get(1)?.as_str()).then_some(())?;
+            group(1, Entity::Npi)
+        }
+        Kind::Card => {
+            let digits: String = slice.chars().filter(char::is_ascii_digit).collect();
+            ((13..=19).contains(&digits.len()) && luhn(&digits)).then_some(())?;
+            whole(Entity::Card)
+        }
+        Kind::DateIso => {
+            let c = d.date_iso.captures(slice)?;
+            (c.get(4).is_none() && date_valid(&c[1], &c[2], &c[3])).then_some(())?;
+            whole(Entity::Date)
+        }
+        Kind::DateUs => {
+            let c = d.date_us.captures(slice)?;
+            month_day_valid(&c[1], &c[2]).then_some(())?;
+            whole(Entity::Date)
+        }
+        Kind::Zip => {
+            let c = d.zip_context.captures(slice)?;
+            let z = c.get(1)?;
+            Some(Span {
+                start: base + z.start(),
+                end: base + slice.len(),
+                entity: Entity::Zip,
+            })
+        }
+        Kind::Age => {
+            let c = d.age.captures(slice)?;
+            let years = c.get(1).or(c.get(2)).or(c.get(3))?;
+            years
+                .as_str()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (90..=130).contains(n))?;
+            whole(Entity::Age)
+        }
+        Kind::Name => group(1, Entity::Name),
+        other => whole(other.entity()),
+    }
+}

@@ -16,7 +16,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use config::{Action, FieldSpec, ProfileSpec, RedactionFile};
-use detect::{Detectors, Entity, Span};
+use detect::{Entity, Scanner, Span};
 use path::{JsonPath, KeyGlob, Step};
 
 /// Redactions made, by entity (metric label) → count. Never the values.
@@ -46,13 +46,15 @@ pub struct Redactor {
     has_paths: bool,
     detect: HashMap<Entity, Action>,
     key: Option<Arc<Vec<u8>>>,
-    detectors: &'static Detectors,
+    scanner: Arc<Scanner>,
 }
 
 /// Every role's redactor. `None` means the role sees responses unchanged.
 pub struct Redaction {
     roles: HashMap<String, Option<Arc<Redactor>>>,
     default: Arc<Redactor>,
+    /// Merged redactors for multi-role callers, by sorted role list.
+    unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Redactor>>>,
 }
 
 impl Redaction {
@@ -72,26 +74,50 @@ impl Redaction {
             };
             roles.insert(role.clone(), redactor);
         }
-        Ok(Redaction { roles, default })
+        Ok(Redaction {
+            roles,
+            default,
+            unions: Default::default(),
+        })
     }
 
     /// The redactor for a caller's roles: a role's own profile, or the default for a role
-    /// without an entry. With several roles every applicable profile's rules apply.
+    /// without an entry. With several roles every applicable profile's rules apply (the merged
+    /// redactor is built once per combination and kept).
     pub fn for_roles(&self, roles: &[String]) -> Option<Arc<Redactor>> {
-        let chosen: Vec<Arc<Redactor>> = if roles.is_empty() {
-            vec![Arc::clone(&self.default)]
-        } else {
-            roles
-                .iter()
-                .filter_map(|r| match self.roles.get(r) {
-                    Some(entry) => entry.clone(),
-                    None => Some(Arc::clone(&self.default)),
-                })
-                .collect()
-        };
-        let mut iter = chosen.into_iter();
-        let first = iter.next()?;
-        Some(iter.fold(first, |acc, r| Arc::new(acc.union(&r))))
+        let mut chosen: Vec<(&str, Arc<Redactor>)> = Vec::new();
+        if roles.is_empty() {
+            chosen.push(("", Arc::clone(&self.default)));
+        }
+        for role in roles {
+            match self.roles.get(role) {
+                Some(Some(r)) => chosen.push((role, Arc::clone(r))),
+                Some(None) => {}
+                None => chosen.push(("", Arc::clone(&self.default))),
+            }
+        }
+        match chosen.len() {
+            0 => None,
+            1 => chosen.pop().map(|(_, r)| r),
+            _ => Some(self.merged(chosen)),
+        }
+    }
+
+    fn merged(&self, chosen: Vec<(&str, Arc<Redactor>)>) -> Arc<Redactor> {
+        let mut key: Vec<String> = chosen.iter().map(|(role, _)| role.to_string()).collect();
+        key.sort();
+        key.dedup();
+        let mut cache = self.unions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = cache.get(&key) {
+            return Arc::clone(r);
+        }
+        let mut iter = chosen.into_iter().map(|(_, r)| r);
+        let first = iter.next().unwrap_or_else(|| Arc::clone(&self.default));
+        let merged = iter.try_fold(first, |acc, r| acc.union(&r).map(Arc::new));
+        // Should the merged scanner fail to build, the strictest profile still applies.
+        let merged = merged.unwrap_or_else(|_| Arc::clone(&self.default));
+        cache.insert(key, Arc::clone(&merged));
+        merged
     }
 }
 
@@ -101,7 +127,6 @@ fn build_profile(
     key: Option<Arc<Vec<u8>>>,
 ) -> Result<Redactor, String> {
     let spec = resolve(file, name, 0)?;
-    let detectors = Detectors::get()?;
     let fields = spec
         .fields
         .iter()
@@ -114,6 +139,7 @@ fn build_profile(
             "redaction profile '{name}' hashes values but GATEKEEPER_REDACT_KEY is not set"
         ));
     }
+    let scanner = Arc::new(Scanner::new(&|e| spec.detect.contains_key(&e))?);
     Ok(Redactor {
         has_paths: fields
             .iter()
@@ -121,7 +147,7 @@ fn build_profile(
         fields,
         detect: spec.detect.into_iter().collect(),
         key,
-        detectors,
+        scanner,
     })
 }
 
@@ -171,7 +197,7 @@ struct Known {
 }
 
 impl Redactor {
-    fn union(&self, other: &Redactor) -> Redactor {
+    fn union(&self, other: &Redactor) -> Result<Redactor, String> {
         let mut merged = self.clone();
         merged.fields.extend(other.fields.iter().cloned());
         merged.has_paths |= other.has_paths;
@@ -179,7 +205,8 @@ impl Redactor {
             merged.detect.entry(*e).or_insert(*a);
         }
         merged.key = merged.key.clone().or(other.key.clone());
-        merged
+        merged.scanner = Arc::new(Scanner::new(&|e| merged.detect.contains_key(&e))?);
+        Ok(merged)
     }
 
     /// Redacts one JSON-RPC message in place; returns what was redacted.
@@ -385,8 +412,7 @@ impl Redactor {
             return text.to_string();
         }
         let mut spans: Vec<(Span, Action)> = known.find(text);
-        let enabled = |e: Entity| self.detect.contains_key(&e);
-        for span in detect::find(self.detectors, text, &enabled) {
+        for span in self.scanner.find(text) {
             if let Some(action) = self.detect.get(&span.entity) {
                 spans.push((span, *action));
             }
