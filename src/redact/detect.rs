@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Deserialize;
 
 /// The kinds of identifier the detectors know.
@@ -125,8 +125,6 @@ pub struct Detectors {
     street: Regex,
     name: Regex,
     age: Regex,
-    /// All of the above in one automaton: one pass says which detectors can match at all.
-    set: RegexSet,
 }
 
 static DETECTORS: OnceLock<Result<Detectors, String>> = OnceLock::new();
@@ -151,7 +149,7 @@ impl Detectors {
                 .replace(r"\w", "[A-Za-z0-9_]");
             Regex::new(&p).map_err(|e| format!("detector pattern {p}: {e}"))
         };
-        let mut d = Detectors {
+        let d = Detectors {
             ssn: re(r"\b(\d{3})-(\d{2})-(\d{4})\b")?,
             ssn_plain: re(
                 r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d{9})\b",
@@ -195,237 +193,9 @@ impl Detectors {
             age: re(
                 r"(?i)\b(?:age[d]?\s*[:=]?\s*(\d{2,3})\b|(\d{2,3})[- ](?:year|yr)s?[- ]old\b|(\d{2,3})\s*y/?o\b)",
             )?,
-            set: RegexSet::empty(),
         };
-        let all = [
-            &d.ssn,
-            &d.ssn_plain,
-            &d.phone,
-            &d.email,
-            &d.date_iso,
-            &d.date_us,
-            &d.date_long,
-            &d.mrn,
-            &d.member_id,
-            &d.ipv4,
-            &d.ipv6,
-            &d.url,
-            &d.card,
-            &d.npi,
-            &d.mbi,
-            &d.zip_context,
-            &d.street,
-            &d.name,
-            &d.age,
-        ];
-        d.set = RegexSet::new(all.iter().map(|r| r.as_str())).map_err(|e| e.to_string())?;
         Ok(d)
     }
-}
-
-/// Finds every identifier in `text`, non-overlapping, earliest and longest first.
-pub fn find(d: &Detectors, text: &str, enabled: &dyn Fn(Entity) -> bool) -> Vec<Span> {
-    let hits = d.set.matches(text);
-    if !hits.matched_any() {
-        return Vec::new();
-    }
-    let on = |i: usize| hits.matched(i);
-    let mut spans = Vec::new();
-    let mut push = |start: usize, end: usize, entity: Entity| {
-        if enabled(entity) {
-            spans.push(Span { start, end, entity });
-        }
-    };
-    for m in on(3).then(|| d.email.find_iter(text)).into_iter().flatten() {
-        push(m.start(), m.end(), Entity::Email);
-    }
-    for m in on(11).then(|| d.url.find_iter(text)).into_iter().flatten() {
-        push(m.start(), m.end(), Entity::Url);
-    }
-    for c in on(0).then(|| captures(&d.ssn, text)).into_iter().flatten() {
-        if ssn_valid(&c[1], &c[2], &c[3]) {
-            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-            push(m.0, m.1, Entity::Ssn);
-        }
-    }
-    for c in on(1)
-        .then(|| captures(&d.ssn_plain, text))
-        .into_iter()
-        .flatten()
-    {
-        if let Some(d) = c.get(1) {
-            let s = d.as_str();
-            if ssn_valid(&s[..3], &s[3..5], &s[5..]) {
-                push(d.start(), d.end(), Entity::Ssn);
-            }
-        }
-    }
-    for m in on(7).then(|| d.mrn.find_iter(text)).into_iter().flatten() {
-        push(m.start(), m.end(), Entity::Mrn);
-    }
-    for m in on(8)
-        .then(|| d.member_id.find_iter(text))
-        .into_iter()
-        .flatten()
-    {
-        push(m.start(), m.end(), Entity::MemberId);
-    }
-    for m in on(14).then(|| d.mbi.find_iter(text)).into_iter().flatten() {
-        push(m.start(), m.end(), Entity::Mbi);
-    }
-    for c in on(13).then(|| captures(&d.npi, text)).into_iter().flatten() {
-        if let Some(d) = c.get(1).filter(|d| npi_valid(d.as_str())) {
-            push(d.start(), d.end(), Entity::Npi);
-        }
-    }
-    for m in on(12).then(|| d.card.find_iter(text)).into_iter().flatten() {
-        let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
-        if (13..=19).contains(&digits.len()) && luhn(&digits) {
-            push(m.start(), m.end(), Entity::Card);
-        }
-    }
-    for c in on(4)
-        .then(|| captures(&d.date_iso, text))
-        .into_iter()
-        .flatten()
-    {
-        // A timestamp (date with a time of day) records an event, not a fact about a person.
-        if c.get(4).is_none() && date_valid(&c[1], &c[2], &c[3]) {
-            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-            push(m.0, m.1, Entity::Date);
-        }
-    }
-    for c in on(5)
-        .then(|| captures(&d.date_us, text))
-        .into_iter()
-        .flatten()
-    {
-        if month_day_valid(&c[1], &c[2]) {
-            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-            push(m.0, m.1, Entity::Date);
-        }
-    }
-    for m in on(6)
-        .then(|| d.date_long.find_iter(text))
-        .into_iter()
-        .flatten()
-    {
-        push(m.start(), m.end(), Entity::Date);
-    }
-    for m in on(2).then(|| d.phone.find_iter(text)).into_iter().flatten() {
-        push(m.start(), m.end(), Entity::Phone);
-    }
-    for m in on(9)
-        .then(|| d.ipv4.find_iter(text))
-        .into_iter()
-        .flatten()
-        .chain(on(10).then(|| d.ipv6.find_iter(text)).into_iter().flatten())
-    {
-        push(m.start(), m.end(), Entity::Ip);
-    }
-    for c in on(17)
-        .then(|| captures(&d.name, text))
-        .into_iter()
-        .flatten()
-    {
-        if let Some(n) = c.get(1) {
-            push(n.start(), n.end(), Entity::Name);
-        }
-    }
-    for m in on(16)
-        .then(|| d.street.find_iter(text))
-        .into_iter()
-        .flatten()
-    {
-        push(m.start(), m.end(), Entity::Location);
-    }
-    for c in on(15)
-        .then(|| captures(&d.zip_context, text))
-        .into_iter()
-        .flatten()
-    {
-        if let Some(z) = c.get(1) {
-            let end = c.get(0).map_or(z.end(), |m| m.end());
-            push(z.start(), end, Entity::Zip);
-        }
-    }
-    for c in on(18).then(|| captures(&d.age, text)).into_iter().flatten() {
-        let years = c.get(1).or(c.get(2)).or(c.get(3));
-        if years.is_some_and(|y| {
-            y.as_str()
-                .parse::<u32>()
-                .is_ok_and(|n| (90..=130).contains(&n))
-        }) {
-            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
-            push(m.0, m.1, Entity::Age);
-        }
-    }
-    resolve_overlaps(spans)
-}
-
-/// One match with its groups, offsets in the whole text.
-struct Hit<'t> {
-    base: usize,
-    caps: regex::Captures<'t>,
-}
-
-/// A group of a `Hit`.
-struct Group<'t> {
-    start: usize,
-    end: usize,
-    text: &'t str,
-}
-
-impl<'t> Group<'t> {
-    fn start(&self) -> usize {
-        self.start
-    }
-    fn end(&self) -> usize {
-        self.end
-    }
-    fn as_str(&self) -> &'t str {
-        self.text
-    }
-}
-
-impl<'t> Hit<'t> {
-    fn get(&self, i: usize) -> Option<Group<'t>> {
-        self.caps.get(i).map(|m| Group {
-            start: self.base + m.start(),
-            end: self.base + m.end(),
-            text: m.as_str(),
-        })
-    }
-}
-
-impl std::ops::Index<usize> for Hit<'_> {
-    type Output = str;
-    fn index(&self, i: usize) -> &str {
-        self.caps.get(i).map_or("", |m| m.as_str())
-    }
-}
-
-/// Matches found with the fast DFA search; groups resolved only inside each match (a
-/// captures search over the whole text is an order of magnitude slower).
-fn captures<'t>(re: &'t Regex, text: &'t str) -> impl Iterator<Item = Hit<'t>> {
-    re.find_iter(text).filter_map(move |m| {
-        re.captures(&text[m.start()..m.end()]).map(|caps| Hit {
-            base: m.start(),
-            caps,
-        })
-    })
-}
-
-/// Keeps the earliest span at each place, the longest when two start together.
-fn resolve_overlaps(mut spans: Vec<Span>) -> Vec<Span> {
-    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
-    for s in spans {
-        if kept.last().is_none_or(|k| s.start >= k.end) {
-            kept.push(s);
-        }
-    }
-    kept
 }
 
 /// SSA rules: area not 000, 666 or 900–999; group not 00; serial not 0000.
@@ -472,7 +242,9 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(Entity, String)> {
-        find(Detectors::get().unwrap(), text, &|_| true)
+        Scanner::new(&|_| true)
+            .unwrap()
+            .find(text)
             .into_iter()
             .map(|s| (s.entity, text[s.start..s.end].to_string()))
             .collect()
