@@ -1,6 +1,7 @@
-//! The per-request decision path without the network: Bearer extraction + HS256 verification,
-//! JSON-RPC classification, policy decision, all of them together (one request's cost), and
-//! the audit writer's per-record work.
+//! The per-request decision path without the network: Bearer extraction + JWT verification
+//! (HS256, RS256, ES256), JSON-RPC classification, policy decision (the reference policy and a
+//! generated 1,000-rule one), all of them together (one request's cost), and the audit
+//! writer's per-record work.
 //!
 //!     cargo bench --bench core
 
@@ -9,7 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 
 use mcp_gatekeeper::audit::{AuditRecord, Chain};
-use mcp_gatekeeper::auth::{bearer_token, JwtRules, Verifier};
+use mcp_gatekeeper::auth::{bearer_token, JwtRules, KeySource, ProviderConfig, Verifier};
 use mcp_gatekeeper::jsonrpc;
 use mcp_gatekeeper::policy::Policy;
 
@@ -26,20 +27,78 @@ fn token() -> String {
     .expect("signing")
 }
 
-fn verifier() -> Verifier {
+fn verifier(cache_entries: usize) -> Verifier {
     let rules = JwtRules {
         algorithm: Algorithm::HS256,
         require_exp: true,
         leeway_seconds: 30,
         issuers: vec![],
         audiences: vec![],
+        typ: None,
+        cache_entries,
     };
     Verifier::hmac(SECRET, &rules).expect("verifier")
 }
 
+/// A token from an identity provider signed with the test key pair in `tests/keys`, and a
+/// verifier that knows the provider's public key.
+fn public_key_pair(
+    alg: Algorithm,
+    private_pem: &str,
+    public_pem: &str,
+    cache_entries: usize,
+) -> (String, Verifier) {
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+    let pem = std::fs::read(keys.join(private_pem)).expect("test key");
+    let key = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem),
+        _ => EncodingKey::from_rsa_pem(&pem),
+    }
+    .expect("private key");
+    let exp = jsonwebtoken::get_current_timestamp() + 3600;
+    let claims = json!({"sub":"1","role":"Nurse","iss":"https://idp.bench","exp":exp});
+    let token = jsonwebtoken::encode(&Header::new(alg), &claims, &key).expect("signing");
+    let provider = ProviderConfig {
+        issuer: "https://idp.bench".into(),
+        algorithms: vec![alg],
+        source: KeySource::PemFile(keys.join(public_pem)),
+        audiences: vec![],
+        refresh: std::time::Duration::from_secs(300),
+        refetch_min_interval: std::time::Duration::from_secs(10),
+    };
+    let verifier = Verifier::new(
+        None,
+        &JwtRules {
+            cache_entries,
+            ..JwtRules::default()
+        },
+        &[provider],
+        None,
+    )
+    .expect("verifier");
+    (token, verifier)
+}
+
+/// 50 roles with 20 tools each, every tool conditional on a claim: 1,000 rules.
+fn thousand_rule_policy() -> String {
+    let mut yaml = String::from("version: generated-1000\nroles:\n");
+    for role in 0..50 {
+        yaml.push_str(&format!("  Role{role}:\n    tools:\n"));
+        for tool in 0..20 {
+            let n = role * 20 + tool;
+            yaml.push_str(&format!(
+                "      - {{ name: tool_{n}, when: {{ patient_id: {{ claim: patient_id }} }} }}\n"
+            ));
+        }
+    }
+    yaml
+}
+
 fn bench(c: &mut Criterion) {
     let header = format!("Bearer {}", token());
-    let verifier = verifier();
+    let uncached = verifier(0);
+    let cached = verifier(16_384);
+    let verifier = uncached;
     let policy = Policy::from_yaml(include_str!("../policy/hospital.yaml")).expect("policy");
     let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
         "params":{"name":"get_medical_records","arguments":{"patient_id":"NUGWI"}}})
@@ -49,8 +108,11 @@ fn bench(c: &mut Criterion) {
         .expect("identity");
     let request = jsonrpc::parse(body.as_bytes()).expect("request");
 
-    c.bench_function("auth/bearer+hs256", |b| {
+    c.bench_function("auth/bearer+HS256 verify", |b| {
         b.iter(|| verifier.verify(bearer_token(&[black_box(header.as_bytes())]).unwrap()))
+    });
+    c.bench_function("auth/bearer+HS256 cached", |b| {
+        b.iter(|| cached.verify(bearer_token(&[black_box(header.as_bytes())]).unwrap()))
     });
     c.bench_function("jsonrpc/classify tools/call", |b| {
         b.iter(|| jsonrpc::parse(black_box(body.as_bytes())))
@@ -62,10 +124,52 @@ fn bench(c: &mut Criterion) {
                 .is_ok()
         })
     });
-    c.bench_function("request/auth+classify+decide", |b| {
+    let large = Policy::from_yaml(&thousand_rule_policy()).expect("generated policy");
+    let who = mcp_gatekeeper::auth::identity_from_claims(
+        json!({"sub":"1","role":"Role49","patient_id":"NUGWI"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    )
+    .expect("identity");
+    let last_tool = jsonrpc::parse(
+        json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
+            "params":{"name":"tool_999","arguments":{"patient_id":"NUGWI"}}})
+        .to_string()
+        .as_bytes(),
+    )
+    .expect("request");
+    c.bench_function("policy/decide 1000-rule", |b| {
+        b.iter(|| {
+            large
+                .decide_request(black_box(&who), black_box(&last_tool))
+                .is_ok()
+        })
+    });
+    for (alg, private_pem, public_pem) in [
+        (Algorithm::RS256, "rsa.key", "rsa.pub.pem"),
+        (Algorithm::ES256, "ec256.key", "ec256.pub.pem"),
+    ] {
+        for (cache_entries, mode) in [(0, "verify"), (16_384, "cached")] {
+            let (token, verifier) = public_key_pair(alg, private_pem, public_pem, cache_entries);
+            assert!(verifier.verify(&token).is_ok());
+            c.bench_function(&format!("auth/{alg:?} {mode}"), |b| {
+                b.iter(|| verifier.verify(black_box(&token)))
+            });
+        }
+    }
+    c.bench_function("request/auth+classify+decide verify", |b| {
         b.iter(|| {
             let token = bearer_token(&[black_box(header.as_bytes())]).unwrap();
             let who = verifier.verify(token).unwrap();
+            let req = jsonrpc::parse(black_box(body.as_bytes())).unwrap();
+            policy.decide_request(&who, &req).is_ok()
+        })
+    });
+    c.bench_function("request/auth+classify+decide cached", |b| {
+        b.iter(|| {
+            let token = bearer_token(&[black_box(header.as_bytes())]).unwrap();
+            let who = cached.verify(token).unwrap();
             let req = jsonrpc::parse(black_box(body.as_bytes())).unwrap();
             policy.decide_request(&who, &req).is_ok()
         })

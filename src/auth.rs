@@ -1,15 +1,17 @@
 //! Authentication: the Bearer token (RFC 6750 §2.1), its JWT verification and the `Identity`
-//! it yields. The algorithm is pinned by configuration; the token's header never chooses it.
+//! it yields. Keys and algorithms are pinned per issuer by configuration; the token's header
+//! never chooses them (`jwt.rs` verifies, `keys.rs` holds secrets, PEM keys and JWKS).
 
 use std::collections::BTreeSet;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-use crate::strict_json::StrictValue;
+mod cache;
+mod jwt;
+mod keys;
+
+pub use jwt::{JwtRules, ProviderConfig, Verifier};
+pub use keys::KeySource;
 
 /// Tokens longer than this are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -39,6 +41,8 @@ pub enum AuthError {
     BadClaim(String),
     #[error("Invalid token: no user id (claim 'user_id' or 'sub')")]
     NoUserId,
+    #[error("Invalid token: no key of its issuer verifies it (unknown kid)")]
+    UnknownKey,
 }
 
 impl AuthError {
@@ -53,6 +57,7 @@ impl AuthError {
             AuthError::WrongIssuer => "wrong_issuer",
             AuthError::WrongAudience => "wrong_audience",
             AuthError::WrongAlgorithm { .. } => "wrong_algorithm",
+            AuthError::UnknownKey => "unknown_key",
             AuthError::MissingClaim(_) | AuthError::BadClaim(_) | AuthError::NoUserId => {
                 "bad_claims"
             }
@@ -117,129 +122,8 @@ fn is_token68_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
 }
 
-fn malformed(why: &str) -> AuthError {
+pub(crate) fn malformed(why: &str) -> AuthError {
     AuthError::Malformed(why.to_string())
-}
-
-/// What a token must satisfy. Built once from configuration.
-#[derive(Debug, Clone)]
-pub struct JwtRules {
-    pub algorithm: Algorithm,
-    pub require_exp: bool,
-    pub leeway_seconds: u64,
-    pub issuers: Vec<String>,
-    pub audiences: Vec<String>,
-}
-
-/// Verifies JWTs against one key and one pinned algorithm.
-pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
-    algorithm: Algorithm,
-}
-
-impl Verifier {
-    /// An HMAC (HS256/384/512) verifier with a shared secret.
-    pub fn hmac(secret: &[u8], rules: &JwtRules) -> Result<Self, String> {
-        if !matches!(
-            rules.algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
-            return Err(format!(
-                "algorithm {:?} needs a public key; only HS256/HS384/HS512 are supported with JWT_SECRET",
-                rules.algorithm
-            ));
-        }
-        if secret.is_empty() {
-            return Err("JWT_SECRET is empty".to_string());
-        }
-        Ok(Verifier {
-            key: DecodingKey::from_secret(secret),
-            validation: validation_for(rules),
-            algorithm: rules.algorithm,
-        })
-    }
-
-    /// Verifies `token` and maps its claims to an `Identity`.
-    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(malformed("token too large"));
-        }
-        self.check_header(token)?;
-        let data = jsonwebtoken::decode::<StrictValue>(token, &self.key, &self.validation)
-            .map_err(map_jwt_error)?;
-        match data.claims.0 {
-            Value::Object(claims) => identity_from_claims(claims),
-            _ => Err(malformed("claims are not a JSON object")),
-        }
-    }
-
-    /// Rejects a header that names another algorithm (or `none`) with a precise message.
-    fn check_header(&self, token: &str) -> Result<(), AuthError> {
-        let header = token.split('.').next().unwrap_or_default();
-        let bytes = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| malformed("header is not base64url"))?;
-        let header: Value = crate::strict_json::from_slice(&bytes)
-            .map_err(|_| malformed("header is not a JSON object"))?;
-        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
-        let expected = format!("{:?}", self.algorithm);
-        if alg != expected {
-            return Err(AuthError::WrongAlgorithm {
-                expected,
-                got: if alg.is_empty() {
-                    "(none given)".into()
-                } else {
-                    alg.chars().take(16).collect()
-                },
-            });
-        }
-        if header.get("crit").is_some() {
-            return Err(malformed("critical header extensions are not supported"));
-        }
-        Ok(())
-    }
-}
-
-fn validation_for(rules: &JwtRules) -> Validation {
-    let mut v = Validation::new(rules.algorithm);
-    let mut required: BTreeSet<&str> = BTreeSet::new();
-    if rules.require_exp {
-        required.insert("exp");
-    }
-    v.validate_exp = true;
-    v.validate_nbf = true;
-    v.leeway = rules.leeway_seconds;
-    if !rules.issuers.is_empty() {
-        v.set_issuer(&rules.issuers);
-        required.insert("iss");
-    }
-    v.validate_aud = !rules.audiences.is_empty();
-    if v.validate_aud {
-        v.set_audience(&rules.audiences);
-        required.insert("aud");
-    }
-    v.set_required_spec_claims(&required.into_iter().collect::<Vec<_>>());
-    v
-}
-
-fn map_jwt_error(e: jsonwebtoken::errors::Error) -> AuthError {
-    match e.kind() {
-        ErrorKind::InvalidSignature => AuthError::BadSignature,
-        ErrorKind::ExpiredSignature => AuthError::Expired,
-        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-        ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-        ErrorKind::InvalidAudience => AuthError::WrongAudience,
-        ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
-        ErrorKind::InvalidClaimFormat(c) => AuthError::BadClaim(c.clone()),
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-            malformed("algorithm not accepted")
-        }
-        ErrorKind::Json(e) if e.to_string().contains("duplicate key") => {
-            malformed("duplicate claim")
-        }
-        _ => malformed("not a well-formed JWT"),
-    }
 }
 
 /// Maps verified claims to an `Identity`: user id from `user_id` (string or integer), else `sub`.

@@ -175,6 +175,8 @@ mod tests {
             leeway_seconds: 0,
             issuers: vec![],
             audiences: vec![],
+            typ: None,
+            cache_entries: 0,
         };
         let id = crate::auth::Verifier::hmac(secret, &rules)
             .unwrap()

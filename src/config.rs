@@ -5,11 +5,13 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jsonwebtoken::Algorithm;
+use std::str::FromStr;
+
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::Deserialize;
 
 use crate::audit::{OnFailure, Target};
-use crate::auth::JwtRules;
+use crate::auth::{JwtRules, KeySource, ProviderConfig};
 
 /// Why the configuration cannot be used. The process refuses to start.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,36 @@ pub struct JwtFile {
     pub leeway_seconds: u64,
     pub issuers: Vec<String>,
     pub audiences: Vec<String>,
+    pub typ: Option<String>,
+    pub cache_entries: usize,
+    pub providers: Vec<ProviderFile>,
+}
+
+/// A trusted issuer with its own keys: exactly one of `jwks_url`, `jwks_file`,
+/// `public_key_pem` (a file) or `secret_env` (the name of an environment variable).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    pub issuer: String,
+    pub algorithms: Vec<String>,
+    pub jwks_url: Option<String>,
+    pub jwks_file: Option<PathBuf>,
+    pub public_key_pem: Option<PathBuf>,
+    pub secret_env: Option<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default = "default_refresh_seconds")]
+    pub refresh_seconds: u64,
+    #[serde(default = "default_refetch_seconds")]
+    pub refetch_min_interval_seconds: u64,
+}
+
+fn default_refresh_seconds() -> u64 {
+    300
+}
+
+fn default_refetch_seconds() -> u64 {
+    10
 }
 
 impl Default for JwtFile {
@@ -82,6 +114,9 @@ impl Default for JwtFile {
             leeway_seconds: 30,
             issuers: vec![],
             audiences: vec![],
+            typ: None,
+            cache_entries: 16_384,
+            providers: vec![],
         }
     }
 }
@@ -134,9 +169,20 @@ pub struct Env {
     pub metrics_listen: Option<String>,
     pub audit_log: Option<String>,
     pub audit_key: Option<String>,
+    /// Other variables named by the configuration (`secret_env`).
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 impl Env {
+    /// A variable the configuration names: from `extra` in tests, else the process.
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        self.extra
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn from_process() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Env {
@@ -149,6 +195,7 @@ impl Env {
             metrics_listen: var("GATEKEEPER_METRICS_LISTEN"),
             audit_log: var("GATEKEEPER_AUDIT_LOG"),
             audit_key: var("GATEKEEPER_AUDIT_KEY"),
+            extra: Default::default(),
         }
     }
 }
@@ -169,7 +216,9 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     pub audit: AuditSettings,
     pub jwt: JwtRules,
-    pub jwt_secret: Vec<u8>,
+    /// `JWT_SECRET`; `None` when only `jwt.providers` verify tokens.
+    pub jwt_secret: Option<Vec<u8>>,
+    pub jwt_providers: Vec<ProviderConfig>,
     pub max_body_bytes: usize,
     pub max_list_response_bytes: usize,
     pub timeouts: Timeouts,
@@ -244,9 +293,17 @@ impl Settings {
             .or(file.policy)
             .unwrap_or_else(|| PathBuf::from("policy/hospital.yaml"));
         let algorithm = parse_algorithm(env.jwt_alg.as_deref().unwrap_or(&file.jwt.algorithm))?;
-        let secret = env.jwt_secret.clone().ok_or_else(|| {
-            ConfigError::Invalid("JWT_SECRET is not set (export it or put it in .env)".into())
-        })?;
+        let jwt_providers = file
+            .jwt
+            .providers
+            .iter()
+            .map(|p| provider_config(p, env))
+            .collect::<Result<Vec<_>, _>>()?;
+        if env.jwt_secret.is_none() && jwt_providers.is_empty() {
+            return Err(ConfigError::Invalid(
+                "JWT_SECRET is not set (export it or put it in .env), and no jwt.providers are configured".into(),
+            ));
+        }
         let threads = file.threads.unwrap_or(2);
         if threads == 0 || file.limits.max_body_bytes == 0 {
             return Err(ConfigError::Invalid(
@@ -284,8 +341,11 @@ impl Settings {
                 leeway_seconds: file.jwt.leeway_seconds,
                 issuers: file.jwt.issuers,
                 audiences: file.jwt.audiences,
+                typ: file.jwt.typ.filter(|t| !t.is_empty()),
+                cache_entries: file.jwt.cache_entries,
             },
-            jwt_secret: secret.into_bytes(),
+            jwt_secret: env.jwt_secret.clone().map(String::into_bytes),
+            jwt_providers,
             max_body_bytes: file.limits.max_body_bytes,
             max_list_response_bytes: file.limits.max_list_response_bytes,
             timeouts: Timeouts {
@@ -366,6 +426,62 @@ pub fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
             "JWT_ALG '{other}' is not supported: use HS256, HS384 or HS512"
         ))),
     }
+}
+
+fn provider_config(p: &ProviderFile, env: &Env) -> Result<ProviderConfig, ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid(format!("jwt.providers[{}]: {why}", p.issuer));
+    if p.issuer.is_empty() {
+        return Err(ConfigError::Invalid(
+            "jwt.providers: issuer must not be empty".into(),
+        ));
+    }
+    let algorithms = p
+        .algorithms
+        .iter()
+        .map(|a| {
+            Algorithm::from_str(a.trim()).map_err(|_| invalid(format!("unknown algorithm '{a}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let source = match (&p.jwks_url, &p.jwks_file, &p.public_key_pem, &p.secret_env) {
+        (Some(url), None, None, None)
+            if url.starts_with("https://") || url.starts_with("http://") =>
+        {
+            KeySource::JwksUrl(url.clone())
+        }
+        (Some(url), None, None, None) => {
+            return Err(invalid(format!("jwks_url '{url}' must be http(s)")))
+        }
+        (None, Some(path), None, None) => KeySource::JwksFile(path.clone()),
+        (None, None, Some(path), None) => KeySource::PemFile(path.clone()),
+        (None, None, None, Some(var)) => KeySource::Secret(
+            env.lookup(var)
+                .ok_or_else(|| invalid(format!("environment variable {var} is not set")))?
+                .into_bytes(),
+        ),
+        _ => {
+            return Err(invalid(
+                "needs exactly one of jwks_url, jwks_file, public_key_pem, secret_env".into(),
+            ))
+        }
+    };
+    let symmetric = matches!(source, KeySource::Secret(_));
+    if algorithms.is_empty()
+        || algorithms
+            .iter()
+            .any(|a| (a.family() == AlgorithmFamily::Hmac) != symmetric)
+    {
+        return Err(invalid(
+            "algorithms must be HS* with secret_env and public-key algorithms otherwise".into(),
+        ));
+    }
+    Ok(ProviderConfig {
+        issuer: p.issuer.clone(),
+        algorithms,
+        source,
+        audiences: p.audiences.clone(),
+        refresh: Duration::from_secs(p.refresh_seconds.max(1)),
+        refetch_min_interval: Duration::from_secs(p.refetch_min_interval_seconds),
+    })
 }
 
 fn check_host_port(value: &str, what: &str) -> Result<(), ConfigError> {

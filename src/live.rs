@@ -18,8 +18,14 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(settings: Settings) -> Result<Self, String> {
-        let verifier = Verifier::hmac(&settings.jwt_secret, &settings.jwt)?;
+    /// Builds the verifier; a JWKS that cannot be fetched now keeps `previous`'s keys.
+    pub fn new(settings: Settings, previous: Option<&Runtime>) -> Result<Self, String> {
+        let verifier = Verifier::new(
+            settings.jwt_secret.as_deref(),
+            &settings.jwt,
+            &settings.jwt_providers,
+            previous.map(|r| &r.verifier),
+        )?;
         Ok(Runtime { settings, verifier })
     }
 }

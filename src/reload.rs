@@ -149,7 +149,8 @@ impl Reloader {
                 "reload: '{field}' changed; it takes effect after a restart"
             );
         }
-        match Runtime::new(merged) {
+        let previous = self.live.runtime.load_full();
+        match Runtime::new(merged, Some(&previous)) {
             Ok(runtime) => {
                 self.metrics.reload(Target::Config.label(), true);
                 self.live.runtime.store(Arc::new(runtime));

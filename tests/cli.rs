@@ -138,6 +138,8 @@ fn token_prints_a_verifiable_jwt() {
         leeway_seconds: 0,
         issuers: vec![],
         audiences: vec![],
+        typ: None,
+        cache_entries: 0,
     };
     let id = mcp_gatekeeper::auth::Verifier::hmac(SECRET.as_bytes(), &rules)
         .unwrap()

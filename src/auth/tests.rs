@@ -1,6 +1,9 @@
 use super::*;
-use jsonwebtoken::{encode, EncodingKey, Header};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
+use serde_json::Value;
 
 const SECRET: &[u8] = b"a-test-secret-that-is-32-bytes-long!";
 
@@ -11,6 +14,8 @@ fn rules() -> JwtRules {
         leeway_seconds: 0,
         issuers: vec![],
         audiences: vec![],
+        typ: None,
+        cache_entries: 0,
     }
 }
 
@@ -238,4 +243,280 @@ fn bearer_extraction() {
     assert!(bearer_token(&[b"Bearer a b"]).is_err());
     assert!(bearer_token(&[b"Bearer a\"b"]).is_err());
     assert!(bearer_token(&[b"Bearer \xff"]).is_err());
+}
+
+mod public_keys {
+    //! RS*, PS*, ES* and EdDSA with PEM keys and a JWKS, several issuers at once, and the
+    //! algorithm-confusion attacks those invite.
+    use super::*;
+    use crate::auth::{KeySource, ProviderConfig};
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn key_file(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(name)
+    }
+
+    fn private(name: &str, alg: Algorithm) -> EncodingKey {
+        let pem = std::fs::read(key_file(name)).unwrap();
+        match alg.family() {
+            jsonwebtoken::AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(&pem),
+            jsonwebtoken::AlgorithmFamily::Ec => EncodingKey::from_ec_pem(&pem),
+            _ => EncodingKey::from_ed_pem(&pem),
+        }
+        .unwrap()
+    }
+
+    fn provider(issuer: &str, algs: &[Algorithm], source: KeySource) -> ProviderConfig {
+        ProviderConfig {
+            issuer: issuer.into(),
+            algorithms: algs.to_vec(),
+            source,
+            audiences: vec![],
+            refresh: Duration::from_secs(300),
+            refetch_min_interval: Duration::from_secs(10),
+        }
+    }
+
+    fn signed(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: Value) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_string);
+        encode(&header, &claims, key).unwrap()
+    }
+
+    fn claims(iss: &str) -> Value {
+        json!({"sub":"u1","role":"Doctor","iss": iss,"exp": now() + 60})
+    }
+
+    #[test]
+    fn every_public_key_algorithm_verifies_with_its_pem() {
+        for (alg, private_key, public_key) in [
+            (Algorithm::RS256, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::RS384, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::RS512, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::PS256, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::PS384, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::PS512, "rsa.key", "rsa.pub.pem"),
+            (Algorithm::ES256, "ec256.key", "ec256.pub.pem"),
+            (Algorithm::ES384, "ec384.key", "ec384.pub.pem"),
+            (Algorithm::EdDSA, "ed25519.key", "ed25519.pub.pem"),
+        ] {
+            let source = KeySource::PemFile(key_file(public_key));
+            let v = Verifier::new(None, &rules(), &[provider("idp", &[alg], source)], None)
+                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let token = signed(alg, None, &private(private_key, alg), claims("idp"));
+            let id = v.verify(&token).unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            assert_eq!(id.roles, vec!["Doctor"]);
+            let forged = signed(alg, None, &private(private_key, alg), claims("other"));
+            assert_eq!(v.verify(&forged), Err(AuthError::WrongIssuer), "{alg:?}");
+        }
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_is_refused() {
+        // The classic confusion: an HMAC token keyed with the RSA public key's bytes.
+        let source = KeySource::PemFile(key_file("rsa.pub.pem"));
+        let v = Verifier::new(
+            None,
+            &rules(),
+            &[provider("idp", &[Algorithm::RS256], source)],
+            None,
+        )
+        .unwrap();
+        let public = std::fs::read(key_file("rsa.pub.pem")).unwrap();
+        let token = signed(
+            Algorithm::HS256,
+            None,
+            &EncodingKey::from_secret(&public),
+            claims("idp"),
+        );
+        assert!(matches!(
+            v.verify(&token),
+            Err(AuthError::WrongAlgorithm { .. })
+        ));
+    }
+
+    #[test]
+    fn jwks_picks_the_key_by_kid_and_refuses_unknown_kids() {
+        let source = KeySource::JwksFile(key_file("jwks.json"));
+        let algs = [Algorithm::RS256, Algorithm::ES256];
+        let v = Verifier::new(None, &rules(), &[provider("idp", &algs, source)], None).unwrap();
+        let rs = signed(
+            Algorithm::RS256,
+            Some("rsa-1"),
+            &private("rsa.key", Algorithm::RS256),
+            claims("idp"),
+        );
+        let es = signed(
+            Algorithm::ES256,
+            Some("ec-1"),
+            &private("ec256.key", Algorithm::ES256),
+            claims("idp"),
+        );
+        assert!(v.verify(&rs).is_ok());
+        assert!(v.verify(&es).is_ok());
+        let unknown = signed(
+            Algorithm::RS256,
+            Some("rsa-2"),
+            &private("rsa.key", Algorithm::RS256),
+            claims("idp"),
+        );
+        assert_eq!(v.verify(&unknown), Err(AuthError::UnknownKey));
+        // A kid naming the EC key cannot make it verify an RSA signature.
+        let crossed = signed(
+            Algorithm::RS256,
+            Some("ec-1"),
+            &private("rsa.key", Algorithm::RS256),
+            claims("idp"),
+        );
+        assert!(v.verify(&crossed).is_err());
+        // Several keys and no kid: ambiguous, refused rather than tried one by one.
+        let no_kid = signed(
+            Algorithm::RS256,
+            None,
+            &private("rsa.key", Algorithm::RS256),
+            claims("idp"),
+        );
+        assert!(v.verify(&no_kid).is_ok(), "only one RSA key fits RS256");
+    }
+
+    #[test]
+    fn several_issuers_each_with_their_own_keys() {
+        let providers = [
+            provider(
+                "https://idp.a",
+                &[Algorithm::RS256],
+                KeySource::PemFile(key_file("rsa.pub.pem")),
+            ),
+            provider(
+                "https://idp.b",
+                &[Algorithm::ES256],
+                KeySource::PemFile(key_file("ec256.pub.pem")),
+            ),
+        ];
+        let v = Verifier::new(Some(SECRET), &rules(), &providers, None).unwrap();
+        let a = signed(
+            Algorithm::RS256,
+            None,
+            &private("rsa.key", Algorithm::RS256),
+            claims("https://idp.a"),
+        );
+        let b = signed(
+            Algorithm::ES256,
+            None,
+            &private("ec256.key", Algorithm::ES256),
+            claims("https://idp.b"),
+        );
+        let web_app = sign(json!({"sub":"1","role":"Nurse","exp": now() + 60}));
+        assert!(v.verify(&a).is_ok());
+        assert!(v.verify(&b).is_ok());
+        assert!(
+            v.verify(&web_app).is_ok(),
+            "JWT_SECRET still serves tokens without a named issuer"
+        );
+        // Issuer A's key cannot vouch for a token claiming issuer B, nor can the shared secret.
+        let a_as_b = signed(
+            Algorithm::RS256,
+            None,
+            &private("rsa.key", Algorithm::RS256),
+            claims("https://idp.b"),
+        );
+        assert!(matches!(
+            v.verify(&a_as_b),
+            Err(AuthError::WrongAlgorithm { .. })
+        ));
+        let secret_as_a = sign(claims("https://idp.a"));
+        assert!(matches!(
+            v.verify(&secret_as_a),
+            Err(AuthError::WrongAlgorithm { .. })
+        ));
+    }
+
+    #[test]
+    fn audience_per_issuer_overrides_the_global_one() {
+        let mut p = provider(
+            "idp",
+            &[Algorithm::ES256],
+            KeySource::PemFile(key_file("ec256.pub.pem")),
+        );
+        p.audiences = vec!["https://mcp.hospital.example".into()];
+        let v = Verifier::new(None, &rules(), &[p], None).unwrap();
+        let key = private("ec256.key", Algorithm::ES256);
+        let mut c = claims("idp");
+        c["aud"] = json!(["other", "https://mcp.hospital.example"]);
+        assert!(v
+            .verify(&signed(Algorithm::ES256, None, &key, c.clone()))
+            .is_ok());
+        c["aud"] = json!("https://another-resource.example");
+        assert_eq!(
+            v.verify(&signed(Algorithm::ES256, None, &key, c)),
+            Err(AuthError::WrongAudience)
+        );
+    }
+
+    #[test]
+    fn an_unreadable_key_is_a_start_up_error() {
+        let bad = provider(
+            "idp",
+            &[Algorithm::RS256],
+            KeySource::PemFile(key_file("jwks.json")),
+        );
+        assert!(Verifier::new(None, &rules(), &[bad], None).is_err());
+        let missing = provider(
+            "idp",
+            &[Algorithm::RS256],
+            KeySource::JwksFile(key_file("absent.json")),
+        );
+        assert!(Verifier::new(None, &rules(), &[missing], None).is_err());
+        assert!(
+            Verifier::new(None, &rules(), &[], None).is_err(),
+            "no key at all"
+        );
+    }
+}
+
+#[test]
+fn typ_is_enforced_when_configured() {
+    let v = Verifier::hmac(
+        SECRET,
+        &JwtRules {
+            typ: Some("at+jwt".into()),
+            ..rules()
+        },
+    )
+    .unwrap();
+    let claims = json!({"sub":"1","exp": now() + 60});
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some("application/at+jwt".into());
+    let at = encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap();
+    assert!(v.verify(&at).is_ok());
+    let plain = sign(claims);
+    assert_eq!(
+        v.verify(&plain),
+        Err(AuthError::Malformed("wrong token type (typ)".into()))
+    );
+}
+
+#[test]
+fn crit_and_duplicate_header_parameters_are_refused() {
+    for header in [
+        r#"{"alg":"HS256","crit":["exp"]}"#.to_string(),
+        r#"{"alg":"HS256","alg":"none"}"#.to_string(),
+    ] {
+        let h = URL_SAFE_NO_PAD.encode(header);
+        let payload = b64(&json!({"sub":"1","exp": now() + 60}));
+        let input = format!("{h}.{payload}");
+        let sig = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &EncodingKey::from_secret(SECRET),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        assert!(matches!(
+            verifier().verify(&format!("{input}.{sig}")),
+            Err(AuthError::Malformed(_))
+        ));
+    }
 }

@@ -58,7 +58,7 @@ impl From<Rejection> for Refusal {
 /// Runs every check for one downstream request.
 pub async fn admit(
     live: &Live,
-    runtime: &Runtime,
+    runtime: &Arc<Runtime>,
     session: &mut Session,
 ) -> Result<Admitted, Box<Refusal>> {
     let settings = &runtime.settings;
@@ -69,7 +69,9 @@ pub async fn admit(
             Rejection::MethodNotAllowed(method.to_string()).into(),
         ));
     }
-    let identity = authenticate(runtime, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    let identity = authenticate(runtime, session)
+        .await
+        .map_err(|e| Box::new(Refusal::from(e)))?;
     // One policy version decides the whole request, however long the body takes to arrive.
     let policy = live.policy.load_full();
     let with_identity = |rejection: Rejection| {
@@ -142,7 +144,7 @@ pub async fn admit(
     }
 }
 
-fn authenticate(runtime: &Runtime, session: &Session) -> Result<Identity, Rejection> {
+async fn authenticate(runtime: &Arc<Runtime>, session: &Session) -> Result<Identity, Rejection> {
     let values: Vec<&[u8]> = session
         .req_header()
         .headers
@@ -150,9 +152,26 @@ fn authenticate(runtime: &Runtime, session: &Session) -> Result<Identity, Reject
         .iter()
         .map(|v| v.as_bytes())
         .collect();
-    auth::bearer_token(&values)
-        .and_then(|token| runtime.verifier.verify(token))
-        .map_err(Rejection::Unauthenticated)
+    let token = auth::bearer_token(&values).map_err(Rejection::Unauthenticated)?;
+    match runtime.verifier.verify(token) {
+        Err(auth::AuthError::UnknownKey) if refetch_keys(runtime, token).await => runtime
+            .verifier
+            .verify(token)
+            .map_err(Rejection::Unauthenticated),
+        verdict => verdict.map_err(Rejection::Unauthenticated),
+    }
+}
+
+/// The issuer may have rotated its keys: refetch its JWKS once (rate-limited, off the event
+/// loop, bounded in time) before refusing.
+async fn refetch_keys(runtime: &Arc<Runtime>, token: &str) -> bool {
+    let runtime = runtime.clone();
+    let token = token.to_string();
+    let fetch = tokio::task::spawn_blocking(move || runtime.verifier.refetch_keys_for(&token));
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(6), fetch).await,
+        Ok(Ok(true))
+    )
 }
 
 /// Media type, encoding and size checks that need only the request head.

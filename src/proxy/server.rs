@@ -31,12 +31,12 @@ pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
         }
         None => None,
     };
-    if settings.jwt_secret.len() < 32 {
+    if settings.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
         tracing::warn!(
             "JWT_SECRET is shorter than 32 bytes; RFC 7518 §3.2 asks for at least 256 bits"
         );
     }
-    let runtime = Runtime::new(settings).map_err(anyhow::Error::msg)?;
+    let runtime = Runtime::new(settings, None).map_err(anyhow::Error::msg)?;
     Ok(Arc::new(Live::new(runtime, policy, shadow)))
 }
 
