@@ -44,6 +44,40 @@ pub struct ConfigFile {
     pub jwt: JwtFile,
     pub limits: LimitsFile,
     pub upstream_timeouts: TimeoutsFile,
+    /// Browser origins allowed to call; a request carrying any other `Origin` gets 403.
+    pub allowed_origins: Vec<String>,
+    pub resource_metadata: ResourceMetadataFile,
+    pub sessions: SessionsFile,
+}
+
+/// RFC 9728 protected resource metadata, served at `/.well-known/oauth-protected-resource`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourceMetadataFile {
+    /// This MCP endpoint's resource identifier (RFC 8707), e.g. `https://mcp.example/mcp`.
+    /// Default: `http://<Host of the request>/mcp`.
+    pub resource: Option<String>,
+    /// Default: the issuers of `jwt.providers` and `jwt.issuers`.
+    pub authorization_servers: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub resource_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsFile {
+    /// Session bindings remembered (least recently used go first).
+    pub max: usize,
+    pub idle_seconds: u64,
+}
+
+impl Default for SessionsFile {
+    fn default() -> Self {
+        SessionsFile {
+            max: 100_000,
+            idle_seconds: 24 * 3600,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +160,10 @@ impl Default for JwtFile {
 pub struct LimitsFile {
     pub max_body_bytes: usize,
     pub max_list_response_bytes: usize,
+    /// A request's headers and body must arrive within this (slow clients get 408 or a close).
+    pub request_deadline_ms: u64,
+    /// Downstream connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
 }
 
 impl Default for LimitsFile {
@@ -133,6 +171,8 @@ impl Default for LimitsFile {
         LimitsFile {
             max_body_bytes: 1024 * 1024,
             max_list_response_bytes: 4 * 1024 * 1024,
+            request_deadline_ms: 30_000,
+            max_connections: 10_000,
         }
     }
 }
@@ -144,6 +184,8 @@ pub struct TimeoutsFile {
     pub read_ms: u64,
     pub write_ms: u64,
     pub idle_ms: u64,
+    /// The longest silence on a GET event stream (server notifications) before it is closed.
+    pub sse_idle_ms: u64,
 }
 
 impl Default for TimeoutsFile {
@@ -153,6 +195,7 @@ impl Default for TimeoutsFile {
             read_ms: 30_000,
             write_ms: 30_000,
             idle_ms: 60_000,
+            sse_idle_ms: 300_000,
         }
     }
 }
@@ -221,7 +264,22 @@ pub struct Settings {
     pub jwt_providers: Vec<ProviderConfig>,
     pub max_body_bytes: usize,
     pub max_list_response_bytes: usize,
+    pub request_deadline: Duration,
+    pub max_connections: usize,
     pub timeouts: Timeouts,
+    pub allowed_origins: Vec<String>,
+    pub resource_metadata: ResourceMetadata,
+    pub session_capacity: usize,
+    pub session_idle: Duration,
+}
+
+/// What `/.well-known/oauth-protected-resource` says (RFC 9728 §2).
+#[derive(Debug, Clone, Default)]
+pub struct ResourceMetadata {
+    pub resource: Option<String>,
+    pub authorization_servers: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub resource_name: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -269,6 +327,7 @@ pub struct Timeouts {
     pub read: Duration,
     pub write: Duration,
     pub idle: Duration,
+    pub sse_idle: Duration,
 }
 
 impl Settings {
@@ -305,10 +364,17 @@ impl Settings {
             ));
         }
         let threads = file.threads.unwrap_or(2);
-        if threads == 0 || file.limits.max_body_bytes == 0 {
+        if threads == 0 || file.limits.max_body_bytes == 0 || file.limits.max_connections == 0 {
             return Err(ConfigError::Invalid(
-                "threads and limits.max_body_bytes must be positive".into(),
+                "threads, limits.max_body_bytes and limits.max_connections must be positive".into(),
             ));
+        }
+        if let Some(r) = &file.resource_metadata.resource {
+            if !(r.starts_with("https://") || r.starts_with("http://")) || r.contains('#') {
+                return Err(ConfigError::Invalid(format!(
+                    "resource_metadata.resource '{r}' must be an http(s) URL without a fragment (RFC 8707 §2)"
+                )));
+            }
         }
         Ok(Settings {
             listen,
@@ -348,11 +414,23 @@ impl Settings {
             jwt_providers,
             max_body_bytes: file.limits.max_body_bytes,
             max_list_response_bytes: file.limits.max_list_response_bytes,
+            request_deadline: Duration::from_millis(file.limits.request_deadline_ms.max(1)),
+            max_connections: file.limits.max_connections,
+            allowed_origins: file.allowed_origins,
+            resource_metadata: ResourceMetadata {
+                resource: file.resource_metadata.resource,
+                authorization_servers: file.resource_metadata.authorization_servers,
+                scopes_supported: file.resource_metadata.scopes_supported,
+                resource_name: file.resource_metadata.resource_name,
+            },
+            session_capacity: file.sessions.max.max(1),
+            session_idle: Duration::from_secs(file.sessions.idle_seconds),
             timeouts: Timeouts {
                 connect: Duration::from_millis(file.upstream_timeouts.connect_ms),
                 read: Duration::from_millis(file.upstream_timeouts.read_ms),
                 write: Duration::from_millis(file.upstream_timeouts.write_ms),
                 idle: Duration::from_millis(file.upstream_timeouts.idle_ms),
+                sse_idle: Duration::from_millis(file.upstream_timeouts.sse_idle_ms),
             },
         })
     }
@@ -372,6 +450,12 @@ impl Settings {
         if new.upstream.authority != self.upstream.authority {
             needs_restart.push("upstream");
         }
+        if new.max_connections != self.max_connections {
+            needs_restart.push("limits.max_connections");
+        }
+        if new.session_capacity != self.session_capacity || new.session_idle != self.session_idle {
+            needs_restart.push("sessions");
+        }
         if new.policy_path != self.policy_path || new.shadow_policy_path != self.shadow_policy_path
         {
             needs_restart.push("policy paths");
@@ -384,6 +468,9 @@ impl Settings {
             shadow_policy_path: self.shadow_policy_path.clone(),
             metrics_listen: self.metrics_listen.clone(),
             audit: self.audit.clone(),
+            max_connections: self.max_connections,
+            session_capacity: self.session_capacity,
+            session_idle: self.session_idle,
             ..new
         };
         (merged, needs_restart)

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::auth::AuthError;
 use crate::jsonrpc::ParseError;
+use crate::transport::TransportError;
 
 /// JSON-RPC error codes the gatekeeper answers with (the reserved range is -32000..-32099).
 pub mod codes {
@@ -15,6 +16,8 @@ pub mod codes {
     pub const UNAUTHENTICATED: i64 = -32001;
     pub const UPSTREAM_UNAVAILABLE: i64 = -32002;
     pub const FORBIDDEN: i64 = -32003;
+    /// A mirror header (`Mcp-Method`, `Mcp-Name`) disagrees with the body, as the SDKs answer.
+    pub const HEADER_MISMATCH: i64 = -32020;
 }
 
 /// Why the gatekeeper answered a request itself instead of forwarding it.
@@ -42,6 +45,12 @@ pub enum Rejection {
     Internal(String),
     #[error("The audit trail is not keeping up; request refused (audit.on_failure: reject)")]
     AuditUnavailable,
+    #[error("{0}")]
+    Transport(#[from] TransportError),
+    #[error("Session not found; start a new one with initialize")]
+    SessionNotFound,
+    #[error("The request did not arrive in time (limits.request_deadline_ms)")]
+    RequestTimeout,
 }
 
 impl Rejection {
@@ -57,6 +66,10 @@ impl Rejection {
             Rejection::AuditUnavailable => 503,
             Rejection::UpstreamUnavailable(_) => 502,
             Rejection::UpstreamTimeout(_) => 504,
+            Rejection::Transport(TransportError::OriginNotAllowed(_)) => 403,
+            Rejection::Transport(_) => 400,
+            Rejection::SessionNotFound => 404,
+            Rejection::RequestTimeout => 408,
         }
     }
 
@@ -68,7 +81,12 @@ impl Rejection {
             Rejection::TooLarge { .. }
             | Rejection::UnsupportedMedia(_)
             | Rejection::BadRequest(_)
-            | Rejection::MethodNotAllowed(_) => codes::INVALID_REQUEST,
+            | Rejection::MethodNotAllowed(_)
+            | Rejection::SessionNotFound
+            | Rejection::RequestTimeout => codes::INVALID_REQUEST,
+            Rejection::Transport(TransportError::HeaderMismatch(_)) => codes::HEADER_MISMATCH,
+            Rejection::Transport(TransportError::OriginNotAllowed(_)) => codes::FORBIDDEN,
+            Rejection::Transport(_) => codes::INVALID_REQUEST,
             Rejection::Internal(_) | Rejection::AuditUnavailable => codes::INTERNAL_ERROR,
             Rejection::UpstreamUnavailable(_) | Rejection::UpstreamTimeout(_) => {
                 codes::UPSTREAM_UNAVAILABLE
@@ -90,6 +108,12 @@ impl Rejection {
             Rejection::UpstreamTimeout(_) => "upstream_timeout",
             Rejection::Internal(_) => "internal",
             Rejection::AuditUnavailable => "audit_unavailable",
+            Rejection::Transport(TransportError::OriginNotAllowed(_)) => "origin_not_allowed",
+            Rejection::Transport(TransportError::BadHeader(_)) => "bad_header",
+            Rejection::Transport(TransportError::HeaderMismatch(_)) => "header_mismatch",
+            Rejection::Transport(TransportError::TokenInQuery) => "token_in_query",
+            Rejection::SessionNotFound => "session_not_found",
+            Rejection::RequestTimeout => "request_timeout",
         }
     }
 
@@ -103,17 +127,40 @@ impl Rejection {
         body.to_string().into_bytes()
     }
 
-    /// RFC 6750 §3: the challenge a 401 carries.
-    pub fn www_authenticate(&self) -> Option<String> {
-        match self {
-            Rejection::Unauthenticated(AuthError::Missing) => Some("Bearer".to_string()),
-            Rejection::Unauthenticated(e) => Some(format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
-                e.to_string().replace(['"', '\\'], "'")
-            )),
-            _ => None,
+    /// RFC 6750 §3: the challenge a 401 carries, pointing at the protected resource metadata
+    /// (RFC 9728 §5.1) so an MCP client can discover where to get a token.
+    pub fn www_authenticate(&self, resource_metadata: Option<&str>) -> Option<String> {
+        let Rejection::Unauthenticated(e) = self else {
+            return None;
+        };
+        let mut params = Vec::new();
+        if let Some(url) = resource_metadata {
+            params.push(format!("resource_metadata=\"{}\"", quoted_safe(url)));
         }
+        if *e != AuthError::Missing {
+            params.push("error=\"invalid_token\"".to_string());
+            params.push(format!(
+                "error_description=\"{}\"",
+                quoted_safe(&e.to_string())
+            ));
+        }
+        Some(if params.is_empty() {
+            "Bearer".to_string()
+        } else {
+            format!("Bearer {}", params.join(", "))
+        })
     }
+}
+
+/// A value for a quoted-string (RFC 9110 §5.6.4) without quotes, backslashes or controls.
+fn quoted_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -137,7 +184,12 @@ mod tests {
     fn missing_token_challenge_has_no_error_code() {
         let r = Rejection::Unauthenticated(AuthError::Missing);
         assert_eq!(r.status(), 401);
-        assert_eq!(r.www_authenticate().as_deref(), Some("Bearer"));
+        assert_eq!(r.www_authenticate(None).as_deref(), Some("Bearer"));
+        assert_eq!(
+            r.www_authenticate(Some("https://mcp.example/.well-known/oauth-protected-resource/mcp"))
+                .as_deref(),
+            Some("Bearer resource_metadata=\"https://mcp.example/.well-known/oauth-protected-resource/mcp\"")
+        );
         let body: Value = serde_json::from_slice(&r.to_body(None)).unwrap();
         assert_eq!(body["id"], Value::Null);
         assert_eq!(body["error"]["message"], "Missing Bearer token");
@@ -146,7 +198,7 @@ mod tests {
     #[test]
     fn invalid_token_challenge_names_invalid_token() {
         let r = Rejection::Unauthenticated(AuthError::Expired);
-        let challenge = r.www_authenticate().unwrap();
+        let challenge = r.www_authenticate(None).unwrap();
         assert!(challenge.starts_with("Bearer error=\"invalid_token\""));
     }
 }

@@ -15,4 +15,6 @@ pub mod policy;
 pub mod proxy;
 pub mod redact;
 pub mod reload;
+pub mod session;
 pub mod strict_json;
+pub mod transport;

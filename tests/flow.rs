@@ -46,7 +46,15 @@ fn run_scenario(sse: bool) {
         let before = stack.total();
         let (status, headers, resp) = post(&url, None, &body);
         assert_eq!(status, 401);
-        assert_eq!(header(&headers, "www-authenticate"), Some("Bearer"));
+        // RFC 9728 §5.1: the challenge tells the client where the resource metadata is.
+        let metadata = format!(
+            "http://{}/.well-known/oauth-protected-resource/mcp",
+            stack.gate.addr
+        );
+        assert_eq!(
+            header(&headers, "www-authenticate"),
+            Some(format!("Bearer resource_metadata=\"{metadata}\"").as_str())
+        );
         assert_eq!(message(&resp)["error"]["message"], "Missing Bearer token");
 
         let forged = sign_with(

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::{ArgMatch, PolicyFile};
 use config::{GrantSpec, ToolSpec};
+pub(crate) use resource::percent_decode;
 use resource::ResourcePattern;
 
 use crate::auth::Identity;

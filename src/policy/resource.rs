@@ -49,7 +49,8 @@ fn split_prefix(uri: &str) -> (&str, &str) {
     }
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+/// RFC 3986 §2.1 percent-decoding; `None` for a broken escape or a result that is not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

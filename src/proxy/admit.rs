@@ -2,6 +2,7 @@
 //! upstream connection exists, so nothing refused here can reach the MCP server.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use pingora::http::ResponseHeader;
@@ -14,6 +15,8 @@ use crate::jsonrpc::{self, Request};
 use crate::live::{Live, Runtime};
 use crate::policy::Policy;
 use crate::redact::Counts;
+use crate::session::{Ownership, Sessions};
+use crate::transport;
 
 /// A request the gatekeeper let through, and what it knows of it.
 #[derive(Debug, Clone)]
@@ -55,11 +58,14 @@ impl From<Rejection> for Refusal {
     }
 }
 
-/// Runs every check for one downstream request.
+/// Runs every check for one downstream request; its headers and body must arrive by
+/// `deadline`.
 pub async fn admit(
     live: &Live,
     runtime: &Arc<Runtime>,
+    sessions: &Sessions,
     session: &mut Session,
+    deadline: Instant,
 ) -> Result<Admitted, Box<Refusal>> {
     let settings = &runtime.settings;
     let method = session.req_header().method.clone();
@@ -69,6 +75,7 @@ pub async fn admit(
             Rejection::MethodNotAllowed(method.to_string()).into(),
         ));
     }
+    let version = check_transport(settings, session).map_err(|e| Box::new(Refusal::from(e)))?;
     let identity = authenticate(runtime, session)
         .await
         .map_err(|e| Box::new(Refusal::from(e)))?;
@@ -83,6 +90,7 @@ pub async fn admit(
             shadow_disagreed: false,
         })
     };
+    check_session(sessions, &identity, session).map_err(with_identity)?;
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
         return Ok(Admitted {
@@ -95,7 +103,7 @@ pub async fn admit(
             subrequest_redactions: Arc::default(),
         });
     }
-    let body = read_body(session, settings.max_body_bytes)
+    let body = read_body(session, settings.max_body_bytes, deadline)
         .await
         .map_err(with_identity)?;
     let request = jsonrpc::parse(&body).map_err(|e| {
@@ -104,6 +112,18 @@ pub async fn admit(
         refusal.id = id;
         refusal
     })?;
+    let headers = &session.req_header().headers;
+    if let Err(e) = transport::check_mirror_headers(
+        &values(headers, "mcp-method"),
+        &values(headers, "mcp-name"),
+        &request,
+        version,
+    ) {
+        let mut refusal = with_identity(e.into());
+        refusal.id = request.error_id().cloned();
+        refusal.request = Some(request);
+        return Err(refusal);
+    }
     if matches!(request, Request::Batch(_)) && !settings.allow_batches {
         let mut refusal = with_identity(Rejection::BadRequest(
             "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
@@ -142,6 +162,43 @@ pub async fn admit(
             shadow_disagreed,
         })),
     }
+}
+
+/// Rules of the transport, before any credential is looked at: no token in the query, an
+/// allowed `Origin`, a known protocol revision.
+fn check_transport(
+    settings: &crate::config::Settings,
+    session: &Session,
+) -> Result<Option<&'static str>, Rejection> {
+    let request = session.req_header();
+    transport::check_query(request.uri.query())?;
+    transport::check_origin(
+        &values(&request.headers, "origin"),
+        &settings.allowed_origins,
+    )?;
+    Ok(transport::protocol_version(&values(
+        &request.headers,
+        "mcp-protocol-version",
+    ))?)
+}
+
+/// A session id must be one this caller created through us (see `session`).
+fn check_session(sessions: &Sessions, who: &Identity, session: &Session) -> Result<(), Rejection> {
+    let ids = values(&session.req_header().headers, "mcp-session-id");
+    match ids.as_slice() {
+        [] => Ok(()),
+        [id] => match std::str::from_utf8(id).map(|id| sessions.check(id, who)) {
+            Ok(Ownership::Owner) => Ok(()),
+            _ => Err(Rejection::SessionNotFound),
+        },
+        _ => Err(Rejection::BadRequest(
+            "more than one Mcp-Session-Id header".into(),
+        )),
+    }
+}
+
+fn values<'a>(headers: &'a http::HeaderMap, name: &str) -> Vec<&'a [u8]> {
+    headers.get_all(name).iter().map(|v| v.as_bytes()).collect()
 }
 
 async fn authenticate(runtime: &Arc<Runtime>, session: &Session) -> Result<Identity, Rejection> {
@@ -226,7 +283,17 @@ fn check_framing(session: &Session, has_body: bool, limit: usize) -> Result<(), 
 
 /// Reads the whole body, refusing it once it passes `limit`. Pingora keeps a copy (the retry
 /// buffer) to replay upstream when the body fits in it; larger bodies take the subrequest path.
-async fn read_body(session: &mut Session, limit: usize) -> Result<Bytes, Rejection> {
+async fn read_body(
+    session: &mut Session,
+    limit: usize,
+    deadline: Instant,
+) -> Result<Bytes, Rejection> {
+    tokio::time::timeout_at(deadline.into(), read_body_within(session, limit))
+        .await
+        .unwrap_or(Err(Rejection::RequestTimeout))
+}
+
+async fn read_body_within(session: &mut Session, limit: usize) -> Result<Bytes, Rejection> {
     if is_expect_continue(session) {
         let continue_header =
             ResponseHeader::build(100, Some(0)).map_err(|e| Rejection::Internal(e.to_string()))?;

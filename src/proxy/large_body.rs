@@ -49,7 +49,7 @@ pub async fn forward(session: &mut Session, admitted: Admitted) -> Result<()> {
         Err(failure) if !failure.state.header_received => {
             tracing::warn!(error = %failure.error, "large-body subrequest failed before a response");
             let rejection = Rejection::UpstreamUnavailable(failure.error.etype().as_str().into());
-            respond::reject(session, &rejection, id.as_ref()).await
+            respond::reject(session, &rejection, id.as_ref(), None).await
         }
         Err(failure) => Err(failure.error),
     }

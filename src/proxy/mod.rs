@@ -8,10 +8,12 @@ pub mod admin;
 mod admit;
 mod large_body;
 mod list_filter;
+mod metadata;
 mod record;
 mod redact_filter;
 mod respond;
 pub mod server;
+mod sessions;
 mod upstream;
 
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use crate::audit::{AuditSink, OnFailure};
 use crate::error::Rejection;
 use crate::live::{Live, Runtime};
 use crate::metrics::Metrics;
+use crate::session::Sessions;
 
 pub use admit::Admitted;
 use admit::Refusal;
@@ -40,6 +43,8 @@ pub struct Gatekeeper {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
     pub audit: Arc<AuditSink>,
+    /// MCP session ids and the principals they belong to.
+    pub sessions: Arc<Sessions>,
 }
 
 /// What one request carries through the phases.
@@ -58,6 +63,8 @@ pub struct RequestCtx {
     upstream_started: Option<Instant>,
     upstream_status: Option<u16>,
     upstream_error: Option<&'static str>,
+    /// A public document (the resource metadata) was served: nothing to audit.
+    public_document: bool,
 }
 
 #[async_trait]
@@ -78,6 +85,7 @@ impl ProxyHttp for Gatekeeper {
             upstream_started: None,
             upstream_status: None,
             upstream_error: None,
+            public_document: false,
         }
     }
 
@@ -89,6 +97,14 @@ impl ProxyHttp for Gatekeeper {
         if session.subrequest_ctx.is_some() {
             return self.resume_subrequest(session, ctx).await;
         }
+        if session.req_header().method == http::Method::GET
+            && metadata::is_metadata_path(session.req_header().uri.path())
+        {
+            ctx.public_document = true;
+            let resource = metadata::resource(&ctx.runtime, session);
+            respond::json(session, &metadata::document(&ctx.runtime, &resource)).await?;
+            return Ok(true);
+        }
         self.metrics.in_flight().inc();
         ctx.in_flight = true;
         if self.audit.on_failure() == OnFailure::Reject && !self.audit.accepting() {
@@ -96,7 +112,8 @@ impl ProxyHttp for Gatekeeper {
                 .refuse(session, ctx, Box::new(Rejection::AuditUnavailable.into()))
                 .await;
         }
-        match admit::admit(&self.live, &ctx.runtime, session).await {
+        let deadline = ctx.started + ctx.runtime.settings.request_deadline;
+        match admit::admit(&self.live, &ctx.runtime, &self.sessions, session, deadline).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
             Err(refusal) => self.refuse(session, ctx, refusal).await,
         }
@@ -108,7 +125,8 @@ impl ProxyHttp for Gatekeeper {
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
         ctx.upstream_started = Some(Instant::now());
-        Ok(upstream::peer(&ctx.runtime.settings))
+        let event_stream = ctx.admitted.as_ref().is_some_and(|a| a.request.is_none());
+        Ok(upstream::peer(&ctx.runtime.settings, event_stream))
     }
 
     async fn upstream_request_filter(
@@ -125,13 +143,16 @@ impl ProxyHttp for Gatekeeper {
 
     async fn response_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         if let Some(started) = ctx.upstream_started.take() {
             ctx.upstream_status = Some(response.status.as_u16());
             self.metrics.upstream_latency(started.elapsed());
+        }
+        if let Some(admitted) = &ctx.admitted {
+            sessions::track(&self.sessions, session, response, admitted);
         }
         if let Some(filter) = ctx.list_filter.as_mut() {
             filter.on_header(response)?;
@@ -175,7 +196,7 @@ impl ProxyHttp for Gatekeeper {
                     .admitted
                     .as_ref()
                     .and_then(|a| a.request.as_ref()?.error_id().cloned());
-                if let Err(err) = respond::reject(session, r, id.as_ref()).await {
+                if let Err(err) = respond::reject(session, r, id.as_ref(), None).await {
                     tracing::debug!(error = %err, "could not send the error response");
                 }
                 r.status()
@@ -196,6 +217,9 @@ impl ProxyHttp for Gatekeeper {
                     crate::redact::merge_counts(&mut shared, r.counts.clone());
                 }
             }
+            return;
+        }
+        if ctx.public_document {
             return;
         }
         if ctx.in_flight {
@@ -254,7 +278,15 @@ impl Gatekeeper {
         ctx: &mut RequestCtx,
         refusal: Box<Refusal>,
     ) -> Result<bool> {
-        let result = respond::reject(session, &refusal.rejection, refusal.id.as_ref()).await;
+        let metadata = matches!(refusal.rejection, Rejection::Unauthenticated(_))
+            .then(|| metadata::metadata_url(&metadata::resource(&ctx.runtime, session)));
+        let result = respond::reject(
+            session,
+            &refusal.rejection,
+            refusal.id.as_ref(),
+            metadata.as_deref(),
+        )
+        .await;
         ctx.refused = Some(refusal);
         result.map(|()| true)
     }
@@ -266,6 +298,7 @@ impl Gatekeeper {
             respond::reject(
                 session,
                 &Rejection::Internal("subrequest without a decision".into()),
+                None,
                 None,
             )
             .await?;

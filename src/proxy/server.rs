@@ -16,6 +16,7 @@ use crate::live::{Live, Runtime};
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::Reloader;
+use crate::session::Sessions;
 
 /// Builds the live state from validated settings. Fails before listening if anything is wrong.
 pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
@@ -46,6 +47,7 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     let listen = settings.listen.clone();
     let metrics_listen = settings.metrics_listen.clone();
     let upstream = settings.upstream.authority.clone();
+    let (session_capacity, session_idle) = (settings.session_capacity, settings.session_idle);
     let conf = ServerConf {
         threads: settings.threads,
         grace_period_seconds: Some(1),
@@ -67,6 +69,7 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
         audit: Arc::new(audit),
+        sessions: Arc::new(Sessions::new(session_capacity, session_idle)),
     };
     let mut service = pingora::proxy::http_proxy_service(&server.configuration, gatekeeper);
     service.add_tcp(&listen);

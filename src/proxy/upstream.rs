@@ -11,11 +11,13 @@ use crate::config::Settings;
 /// Headers the gatekeeper sets for the upstream; the prefix is reserved.
 pub const IDENTITY_PREFIX: &str = "x-gatekeeper-";
 
-pub fn peer(settings: &Settings) -> Box<HttpPeer> {
+/// The upstream with its timeouts; a GET event stream may be silent for `sse_idle` between
+/// server notifications, every other answer must keep arriving within `read`.
+pub fn peer(settings: &Settings, event_stream: bool) -> Box<HttpPeer> {
     let mut peer = HttpPeer::new(settings.upstream.addr, false, String::new());
     let t = settings.timeouts;
     peer.options.connection_timeout = Some(t.connect);
-    peer.options.read_timeout = Some(t.read);
+    peer.options.read_timeout = Some(if event_stream { t.sse_idle } else { t.read });
     peer.options.write_timeout = Some(t.write);
     peer.options.idle_timeout = Some(t.idle);
     Box::new(peer)

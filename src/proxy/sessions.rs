@@ -1,0 +1,37 @@
+//! Session bookkeeping in the response phase: the `Mcp-Session-Id` an upstream issues in
+//! answer to `initialize` is bound to the caller; a successful DELETE ends the binding.
+
+use pingora::http::ResponseHeader;
+use pingora::proxy::Session;
+
+use super::Admitted;
+use crate::jsonrpc::Request;
+use crate::session::Sessions;
+
+pub fn track(
+    sessions: &Sessions,
+    session: &Session,
+    response: &ResponseHeader,
+    admitted: &Admitted,
+) {
+    if !response.status.is_success() {
+        return;
+    }
+    let is_initialize =
+        matches!(&admitted.request, Some(Request::Single(c)) if c.method == "initialize");
+    if is_initialize {
+        if let Some(id) = header(response.headers.get("mcp-session-id")) {
+            sessions.bind(id, &admitted.identity);
+        }
+    } else if session.req_header().method == http::Method::DELETE {
+        if let Some(id) = header(session.req_header().headers.get("mcp-session-id")) {
+            sessions.end(id);
+        }
+    }
+}
+
+fn header(value: Option<&http::HeaderValue>) -> Option<&str> {
+    value
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+}

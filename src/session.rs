@@ -1,0 +1,149 @@
+//! MCP sessions bound to the caller who created them. The upstream's `Mcp-Session-Id` is
+//! recorded against the principal whose `initialize` received it; another principal presenting
+//! it, or anyone presenting an id the gatekeeper never saw issued, gets 404 (MCP 2025-06-18,
+//! Security Best Practices §"Session Hijacking": sessions must not authenticate, and bind to
+//! the user).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::auth::Identity;
+
+/// What a presented session id is to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    Owner,
+    /// Never issued through this gatekeeper, expired, or ended.
+    Unknown,
+    /// Issued to someone else. Answered like `Unknown`, so ids cannot be probed.
+    Foreign,
+}
+
+struct Binding {
+    principal: String,
+    last_seen: Instant,
+}
+
+pub struct Sessions {
+    bindings: Mutex<HashMap<String, Binding>>,
+    capacity: usize,
+    idle: Duration,
+}
+
+impl Sessions {
+    pub fn new(capacity: usize, idle: Duration) -> Self {
+        Sessions {
+            bindings: Mutex::default(),
+            capacity: capacity.max(1),
+            idle,
+        }
+    }
+
+    /// Who a caller is across issuers: the issuer and the user id together.
+    pub fn principal(who: &Identity) -> String {
+        format!("{}\u{0}{}", who.claim_str("iss").unwrap_or(""), who.user_id)
+    }
+
+    /// Records that `id` belongs to `who`. At capacity, idle sessions go first, then the
+    /// least recently used.
+    pub fn bind(&self, id: &str, who: &Identity) {
+        let Ok(mut bindings) = self.bindings.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if bindings.len() >= self.capacity && !bindings.contains_key(id) {
+            bindings.retain(|_, b| now.duration_since(b.last_seen) < self.idle);
+            if bindings.len() >= self.capacity {
+                let oldest = bindings
+                    .iter()
+                    .min_by_key(|(_, b)| b.last_seen)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = oldest {
+                    bindings.remove(&k);
+                }
+            }
+        }
+        bindings.insert(
+            id.to_string(),
+            Binding {
+                principal: Self::principal(who),
+                last_seen: now,
+            },
+        );
+    }
+
+    pub fn check(&self, id: &str, who: &Identity) -> Ownership {
+        let Ok(mut bindings) = self.bindings.lock() else {
+            return Ownership::Unknown;
+        };
+        let now = Instant::now();
+        match bindings.get_mut(id) {
+            Some(b) if now.duration_since(b.last_seen) >= self.idle => {
+                bindings.remove(id);
+                Ownership::Unknown
+            }
+            Some(b) if b.principal == Self::principal(who) => {
+                b.last_seen = now;
+                Ownership::Owner
+            }
+            Some(_) => Ownership::Foreign,
+            None => Ownership::Unknown,
+        }
+    }
+
+    /// The owner deleted the session (DELETE answered 2xx).
+    pub fn end(&self, id: &str) {
+        if let Ok(mut bindings) = self.bindings.lock() {
+            bindings.remove(id);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bindings.lock().map(|b| b.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn who(user: &str, iss: &str) -> Identity {
+        let claims = json!({"sub": user, "iss": iss});
+        crate::auth::identity_from_claims(claims.as_object().cloned().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_session_belongs_to_its_creator_only() {
+        let s = Sessions::new(10, Duration::from_secs(60));
+        s.bind("abc", &who("alice", "idp"));
+        assert_eq!(s.check("abc", &who("alice", "idp")), Ownership::Owner);
+        assert_eq!(s.check("abc", &who("bob", "idp")), Ownership::Foreign);
+        assert_eq!(
+            s.check("abc", &who("alice", "other-idp")),
+            Ownership::Foreign
+        );
+        assert_eq!(s.check("zzz", &who("alice", "idp")), Ownership::Unknown);
+        s.end("abc");
+        assert_eq!(s.check("abc", &who("alice", "idp")), Ownership::Unknown);
+    }
+
+    #[test]
+    fn idle_sessions_expire_and_the_table_stays_bounded() {
+        let s = Sessions::new(3, Duration::ZERO);
+        s.bind("a", &who("alice", ""));
+        assert_eq!(s.check("a", &who("alice", "")), Ownership::Unknown);
+        let s = Sessions::new(3, Duration::from_secs(60));
+        for id in ["a", "b", "c", "d", "e"] {
+            s.bind(id, &who("alice", ""));
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.check("e", &who("alice", "")), Ownership::Owner);
+        assert_eq!(s.check("a", &who("alice", "")), Ownership::Unknown);
+    }
+}
