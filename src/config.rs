@@ -46,6 +46,9 @@ pub struct ConfigFile {
     pub upstream_timeouts: TimeoutsFile,
     /// Browser origins allowed to call; a request carrying any other `Origin` gets 403.
     pub allowed_origins: Vec<String>,
+    /// The MCP endpoint paths proxied (exactly, or with one trailing slash); any other path
+    /// gets 404 and never reaches the upstream. Default: `/mcp`.
+    pub mcp_paths: Vec<String>,
     pub resource_metadata: ResourceMetadataFile,
     pub sessions: SessionsFile,
 }
@@ -162,8 +165,10 @@ pub struct LimitsFile {
     pub max_list_response_bytes: usize,
     /// A request's headers and body must arrive within this (slow clients get 408 or a close).
     pub request_deadline_ms: u64,
-    /// Downstream connections served at once; more wait in the kernel's accept queue.
+    /// Downstream connections served at once; the next is answered 503 and closed.
     pub max_connections: usize,
+    /// The request line and headers together; more gets 431 (RFC 6585 §5).
+    pub max_header_bytes: usize,
 }
 
 impl Default for LimitsFile {
@@ -173,6 +178,7 @@ impl Default for LimitsFile {
             max_list_response_bytes: 4 * 1024 * 1024,
             request_deadline_ms: 30_000,
             max_connections: 10_000,
+            max_header_bytes: 16 * 1024,
         }
     }
 }
@@ -266,8 +272,10 @@ pub struct Settings {
     pub max_list_response_bytes: usize,
     pub request_deadline: Duration,
     pub max_connections: usize,
+    pub max_header_bytes: usize,
     pub timeouts: Timeouts,
     pub allowed_origins: Vec<String>,
+    pub mcp_paths: Vec<String>,
     pub resource_metadata: ResourceMetadata,
     pub session_capacity: usize,
     pub session_idle: Duration,
@@ -369,6 +377,15 @@ impl Settings {
                 "threads, limits.max_body_bytes and limits.max_connections must be positive".into(),
             ));
         }
+        if let Some(bad) = file
+            .mcp_paths
+            .iter()
+            .find(|p| !p.starts_with('/') || p.contains(['?', '#']))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "mcp_paths: '{bad}' must be a path starting with / and without query or fragment"
+            )));
+        }
         if let Some(r) = &file.resource_metadata.resource {
             if !(r.starts_with("https://") || r.starts_with("http://")) || r.contains('#') {
                 return Err(ConfigError::Invalid(format!(
@@ -416,7 +433,16 @@ impl Settings {
             max_list_response_bytes: file.limits.max_list_response_bytes,
             request_deadline: Duration::from_millis(file.limits.request_deadline_ms.max(1)),
             max_connections: file.limits.max_connections,
+            max_header_bytes: file.limits.max_header_bytes.max(1024),
             allowed_origins: file.allowed_origins,
+            mcp_paths: if file.mcp_paths.is_empty() {
+                vec!["/mcp".to_string()]
+            } else {
+                file.mcp_paths
+                    .iter()
+                    .map(|p| p.trim_end_matches('/').to_string())
+                    .collect()
+            },
             resource_metadata: ResourceMetadata {
                 resource: file.resource_metadata.resource,
                 authorization_servers: file.resource_metadata.authorization_servers,

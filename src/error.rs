@@ -49,6 +49,10 @@ pub enum Rejection {
     Transport(#[from] TransportError),
     #[error("Session not found; start a new one with initialize")]
     SessionNotFound,
+    #[error("Not an MCP endpoint")]
+    NotFound,
+    #[error("Request headers exceed the limit of {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     #[error("The request did not arrive in time (limits.request_deadline_ms)")]
     RequestTimeout,
 }
@@ -68,7 +72,8 @@ impl Rejection {
             Rejection::UpstreamTimeout(_) => 504,
             Rejection::Transport(TransportError::OriginNotAllowed(_)) => 403,
             Rejection::Transport(_) => 400,
-            Rejection::SessionNotFound => 404,
+            Rejection::SessionNotFound | Rejection::NotFound => 404,
+            Rejection::HeadersTooLarge { .. } => 431,
             Rejection::RequestTimeout => 408,
         }
     }
@@ -83,6 +88,8 @@ impl Rejection {
             | Rejection::BadRequest(_)
             | Rejection::MethodNotAllowed(_)
             | Rejection::SessionNotFound
+            | Rejection::NotFound
+            | Rejection::HeadersTooLarge { .. }
             | Rejection::RequestTimeout => codes::INVALID_REQUEST,
             Rejection::Transport(TransportError::HeaderMismatch(_)) => codes::HEADER_MISMATCH,
             Rejection::Transport(TransportError::OriginNotAllowed(_)) => codes::FORBIDDEN,
@@ -113,6 +120,8 @@ impl Rejection {
             Rejection::Transport(TransportError::HeaderMismatch(_)) => "header_mismatch",
             Rejection::Transport(TransportError::TokenInQuery) => "token_in_query",
             Rejection::SessionNotFound => "session_not_found",
+            Rejection::NotFound => "not_found",
+            Rejection::HeadersTooLarge { .. } => "headers_too_large",
             Rejection::RequestTimeout => "request_timeout",
         }
     }

@@ -52,6 +52,8 @@ pub struct Metrics {
     in_flight: IntGauge,
     audit_dropped: IntCounter,
     redactions: IntCounterVec,
+    connections_refused: IntCounter,
+    open_connections: IntGauge,
 }
 
 fn counter_vec(
@@ -99,7 +101,19 @@ impl Metrics {
             "Audit records lost because the sink could not keep up or failed (audit.on_failure: drop)",
         )?;
         r.register(Box::new(audit_dropped.clone()))?;
+        let connections_refused = IntCounter::new(
+            "gatekeeper_connections_refused_total",
+            "Connections answered 503 and closed because limits.max_connections were open",
+        )?;
+        r.register(Box::new(connections_refused.clone()))?;
+        let open_connections = IntGauge::new(
+            "gatekeeper_open_connections",
+            "Downstream connections being served (at most limits.max_connections)",
+        )?;
+        r.register(Box::new(open_connections.clone()))?;
         Ok(Metrics {
+            open_connections,
+            connections_refused,
             requests: counter_vec(
                 &r,
                 "gatekeeper_requests_total",
@@ -226,6 +240,15 @@ impl Metrics {
 
     pub fn audit_dropped(&self) {
         self.audit_dropped.inc();
+    }
+
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
+    }
+
+    /// The gauge of open connections; a connection holds a clone and decrements it on close.
+    pub fn open_connections(&self) -> IntGauge {
+        self.open_connections.clone()
     }
 }
 

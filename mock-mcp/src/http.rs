@@ -72,8 +72,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
         .route("/healthz", get(|| async { "ok" }))
+        .fallback(other_path)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Any other path is counted too: a test can then see that something reached the server
+/// outside its MCP endpoint (as an admin or debug route would).
+async fn other_path(
+    State(state): State<Arc<AppState>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.stats().record_http(method.as_str(), &headers, &body);
+    json_error(StatusCode::NOT_FOUND, -32601, "Not found")
 }
 
 async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -75,6 +75,13 @@ pub async fn admit(
             Rejection::MethodNotAllowed(method.to_string()).into(),
         ));
     }
+    if !is_mcp_path(&settings.mcp_paths, session.req_header().uri.path()) {
+        return Err(Box::new(Rejection::NotFound.into()));
+    }
+    if header_bytes(session.req_header()) > settings.max_header_bytes {
+        let limit = settings.max_header_bytes;
+        return Err(Box::new(Rejection::HeadersTooLarge { limit }.into()));
+    }
     let version = check_transport(settings, session).map_err(|e| Box::new(Refusal::from(e)))?;
     let identity = authenticate(runtime, session)
         .await
@@ -162,6 +169,22 @@ pub async fn admit(
             shadow_disagreed,
         })),
     }
+}
+
+/// The request line and header fields as sent, roughly: what the upstream would have to read.
+fn header_bytes(request: &pingora::http::RequestHeader) -> usize {
+    let line = request.uri.to_string().len() + 16;
+    request
+        .headers
+        .iter()
+        .fold(line, |n, (k, v)| n + k.as_str().len() + v.len() + 4)
+}
+
+/// Only the MCP endpoint is proxied: whatever else the upstream serves (admin or debug routes)
+/// stays out of reach. Compared as sent: `/mcp/../admin` or `/%6Dcp` is not `/mcp`.
+fn is_mcp_path(paths: &[String], path: &str) -> bool {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    paths.iter().any(|p| p == path)
 }
 
 /// Rules of the transport, before any credential is looked at: no token in the query, an

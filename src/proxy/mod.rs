@@ -6,6 +6,7 @@
 
 pub mod admin;
 mod admit;
+mod connections;
 mod large_body;
 mod list_filter;
 mod metadata;

@@ -9,6 +9,7 @@ use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 
 use super::admin::Admin;
+use super::connections::Guarded;
 use super::Gatekeeper;
 use crate::audit::AuditSink;
 use crate::config::{Env, Settings};
@@ -17,6 +18,8 @@ use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::Reloader;
 use crate::session::Sessions;
+use pingora::services::listening::Service;
+use tokio::sync::Semaphore;
 
 /// Builds the live state from validated settings. Fails before listening if anything is wrong.
 pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
@@ -48,6 +51,7 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     let metrics_listen = settings.metrics_listen.clone();
     let upstream = settings.upstream.authority.clone();
     let (session_capacity, session_idle) = (settings.session_capacity, settings.session_idle);
+    let (max_connections, header_deadline) = (settings.max_connections, settings.request_deadline);
     let conf = ServerConf {
         threads: settings.threads,
         grace_period_seconds: Some(1),
@@ -71,7 +75,16 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         audit: Arc::new(audit),
         sessions: Arc::new(Sessions::new(session_capacity, session_idle)),
     };
-    let mut service = pingora::proxy::http_proxy_service(&server.configuration, gatekeeper);
+    let guarded = Guarded {
+        app: Arc::new(pingora::proxy::http_proxy(
+            &server.configuration,
+            gatekeeper,
+        )),
+        permits: Arc::new(Semaphore::new(max_connections)),
+        header_deadline,
+        metrics: Arc::clone(&metrics),
+    };
+    let mut service = Service::new("mcp-gatekeeper".into(), guarded);
     service.add_tcp(&listen);
     server.add_service(service);
     if let Some(addr) = &metrics_listen {
