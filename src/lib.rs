@@ -12,6 +12,7 @@ pub mod jsonrpc;
 pub mod live;
 pub mod metrics;
 pub mod policy;
+#[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod redact;
 pub mod reload;

@@ -150,7 +150,9 @@ impl Detectors {
             Regex::new(&p).map_err(|e| format!("detector pattern {p}: {e}"))
         };
         let d = Detectors {
-            ssn: re(r"\b(\d{3})-(\d{2})-(\d{4})\b")?,
+            // No word boundaries: "SSN123-45-6789" is still an SSN. Its neighbours are checked
+            // in `Scanner::find` instead (no digit or hyphen may touch it).
+            ssn: re(r"(\d{3})-(\d{2})-(\d{4})")?,
             ssn_plain: re(
                 r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d{9})\b",
             )?,
@@ -450,10 +452,21 @@ impl Scanner {
         all.find_iter(text)
             .filter_map(|m| {
                 let kind = self.kinds[m.pattern().as_usize()];
+                if kind == Kind::Ssn && !stands_alone(text, m.start(), m.end()) {
+                    return None;
+                }
                 check(kind, self.d, &text[m.start()..m.end()], m.start())
             })
             .collect()
     }
+}
+
+/// A dashed number is an identifier of its own only when no digit or hyphen continues it on
+/// either side (letters may: "SSN123-45-6789").
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let joins = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'-');
+    let bytes = text.as_bytes();
+    !joins(start.checked_sub(1).and_then(|i| bytes.get(i))) && !joins(bytes.get(end))
 }
 
 /// Applies a detector's own rules to a candidate it matched (`slice`, at `base` in the text).

@@ -209,24 +209,24 @@ impl Redactor {
         Ok(merged)
     }
 
-    /// Redacts one JSON-RPC message in place; returns what was redacted.
+    /// Redacts one JSON-RPC message in place; returns what was redacted. Every member but the
+    /// protocol's own (`jsonrpc`, `id`, `method`) is payload: `result`, `error` and `params`
+    /// as MCP shapes them, and anything else a server adds, so nothing escapes by being put
+    /// where the redactor does not look. A message that is not an object is scanned whole.
     pub fn redact_message(&self, message: &mut Value) -> Counts {
         let mut counts = Counts::new();
         let mut known = Vec::new();
         let Some(obj) = message.as_object_mut() else {
+            self.scan_strings(message, &KnownValues::default(), &mut counts);
             return counts;
         };
         let mut texts = Vec::new();
-        for section in ["result", "error", "params"] {
-            if let Some(v) = obj.get_mut(section) {
-                texts.extend(take_json_texts(v));
-            }
+        for (_, v) in payload_members(obj) {
+            texts.extend(take_json_texts(v));
         }
-        for section in ["result", "error", "params"] {
-            if let Some(v) = obj.get_mut(section) {
-                for root in payload_roots(v) {
-                    self.apply_fields(root, &mut Vec::new(), &mut known, &mut counts);
-                }
+        for (_, v) in payload_members(obj) {
+            for root in payload_roots(v) {
+                self.apply_fields(root, &mut Vec::new(), &mut known, &mut counts);
             }
         }
         for (_, parsed) in texts.iter_mut() {
@@ -235,18 +235,14 @@ impl Redactor {
         known.sort_by(|a, b| a.value.cmp(&b.value));
         known.dedup_by(|a, b| a.value == b.value);
         let known = KnownValues::new(known);
-        for section in ["result", "error", "params"] {
-            if let Some(v) = obj.get_mut(section) {
-                self.scan_strings(v, &known, &mut counts);
-            }
+        for (_, v) in payload_members(obj) {
+            self.scan_strings(v, &known, &mut counts);
         }
         for (_, parsed) in texts.iter_mut() {
             self.scan_strings(parsed, &known, &mut counts);
         }
-        for section in ["result", "error", "params"] {
-            if let Some(v) = obj.get_mut(section) {
-                put_json_texts(v, &mut texts);
-            }
+        for (_, v) in payload_members(obj) {
+            put_json_texts(v, &mut texts);
         }
         counts
     }
@@ -512,6 +508,18 @@ fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
 
 /// The tool payloads a section carries: `structuredContent`, legacy `data`, `error.data`; the
 /// section itself when it has none of these (a non-MCP result shape).
+/// The members of a message that carry data (all but the protocol's own).
+fn payload_members(
+    message: &mut serde_json::Map<String, Value>,
+) -> impl Iterator<Item = (&String, &mut Value)> {
+    message
+        .iter_mut()
+        .filter(|(k, _)| !matches!(k.as_str(), "jsonrpc" | "id" | "method"))
+}
+
+/// Where field rules apply inside a section: an MCP result's `structuredContent`, legacy
+/// `data` and any other member a server adds (`content` is scanned item by item instead);
+/// anything else is its own root.
 fn payload_roots(section: &mut Value) -> Vec<&mut Value> {
     let shaped = section.as_object().is_some_and(|map| {
         ["structuredContent", "data", "content", "message"]
@@ -524,7 +532,7 @@ fn payload_roots(section: &mut Value) -> Vec<&mut Value> {
     match section {
         Value::Object(map) => map
             .iter_mut()
-            .filter(|(k, _)| matches!(k.as_str(), "structuredContent" | "data"))
+            .filter(|(k, _)| k.as_str() != "content")
             .map(|(_, v)| v)
             .collect(),
         _ => vec![],

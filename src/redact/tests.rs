@@ -189,3 +189,41 @@ fn hashing_needs_a_key() {
         "stable pseudonym: {a} / {b}"
     );
 }
+
+#[test]
+fn data_outside_the_mcp_sections_is_redacted_too() {
+    // A server may add members of its own, or answer with JSON that is not JSON-RPC at all:
+    // neither is a way around the rules (found by the sse_redact fuzz target).
+    let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
+    let mut extra = json!({"jsonrpc":"2.0","id":1,"result":{"content":[],"patient":patient()},
+        "debug":{"ssn":"123-45-6789","echo":"SSN 123-45-6789"}});
+    redactor.redact_message(&mut extra);
+    let text = extra.to_string();
+    assert!(!text.contains("123-45-6789"), "{text}");
+    assert!(
+        !text.contains("Essential hypertension"),
+        "field rules apply beside content: {text}"
+    );
+    let (bare, counts) = redactor.redact_json(br#"{"x":"SSN 123-45-6789"}"#).unwrap();
+    assert!(!String::from_utf8_lossy(&bare).contains("123-45-6789"));
+    assert_eq!(counts.values().sum::<u64>(), 1);
+    let (scalar, _) = redactor.redact_json(br#""123-45-6789""#).unwrap();
+    assert!(!String::from_utf8_lossy(&scalar).contains("123-45-6789"));
+}
+
+#[test]
+fn an_ssn_glued_to_letters_is_still_found_but_not_inside_longer_numbers() {
+    let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
+    for text in ["SSN123-45-6789", "ssn:123-45-6789.", "x 123-45-6789mment"] {
+        let (out, _) = redactor.redact_text(text);
+        assert!(!out.contains("123-45-6789"), "{text} -> {out}");
+    }
+    for text in [
+        "order 9123-45-6789",
+        "ref 123-45-6789-01",
+        "part 123-45-67890",
+    ] {
+        let (out, _) = redactor.redact_text(text);
+        assert_eq!(out, text, "not an SSN");
+    }
+}
