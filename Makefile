@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PYENV := target/pyenv
 
-.PHONY: demo test deps build lint pyenv fmt clean
+.PHONY: demo test deps build lint pyenv fmt clean fuzz
 
 deps:
 	@scripts/ensure-deps.sh
@@ -24,6 +24,11 @@ pyenv: deps
 test: deps pyenv
 	$(CARGO) build --workspace --all-targets
 	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python $(CARGO) test --workspace
+
+## Fuzzes each target for FUZZ_SECONDS (CI runs a short pass; the corpora are in fuzz/corpus).
+FUZZ_SECONDS ?= 15
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 lint: deps
 	$(CARGO) fmt --all -- --check
