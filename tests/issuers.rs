@@ -89,9 +89,13 @@ fn idp_token(alg: Algorithm, kid: &str, role: &str) -> String {
 }
 
 fn gatekeeper(stack_mock: &Proc, idp: &Idp, refetch_seconds: u64) -> Proc {
+    gatekeeper_refreshing(stack_mock, idp, refetch_seconds, 3600)
+}
+
+fn gatekeeper_refreshing(stack_mock: &Proc, idp: &Idp, refetch_seconds: u64, refresh: u64) -> Proc {
     let mut opts = GateOptions::new(stack_mock.addr);
     opts.config_yaml = format!(
-        "jwt:\n  providers:\n    - issuer: {ISSUER}\n      algorithms: [RS256, ES256]\n      jwks_url: {}\n      audiences: [https://mcp.hospital.test]\n      refresh_seconds: 3600\n      refetch_min_interval_seconds: {refetch_seconds}\n",
+        "jwt:\n  providers:\n    - issuer: {ISSUER}\n      algorithms: [RS256, ES256]\n      jwks_url: {}\n      audiences: [https://mcp.hospital.test]\n      refresh_seconds: {refresh}\n      refetch_min_interval_seconds: {refetch_seconds}\n",
         idp.url
     );
     start_gatekeeper(opts)
@@ -194,6 +198,28 @@ fn the_last_good_key_set_survives_a_provider_outage() {
         call(&gate, &idp_token(Algorithm::RS256, "rsa-1", "Doctor")),
         200
     );
+}
+
+#[test]
+fn the_periodic_refresh_adds_new_keys_and_withdraws_old_ones_even_for_cached_tokens() {
+    let mock = start_mock(false);
+    let idp = Idp::start(&only("rsa-1"));
+    // Refetch on unknown kid effectively off: only the 1 s refresh can bring changes in.
+    let gate = gatekeeper_refreshing(&mock, &idp, 3600, 1);
+    let rsa = idp_token(Algorithm::RS256, "rsa-1", "Doctor");
+    assert_eq!(call(&gate, &rsa), 200, "verified, and now cached");
+    idp.serve(200, &only("ec-1"));
+    let ec = idp_token(Algorithm::ES256, "ec-1", "Doctor");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while call(&gate, &ec) != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never brought ec-1 in"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // rsa-1 was withdrawn: the same token, verified a moment ago, is refused now.
+    assert_eq!(call(&gate, &rsa), 401);
 }
 
 #[test]
