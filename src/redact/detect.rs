@@ -444,21 +444,50 @@ impl Scanner {
         Ok(Scanner { all, kinds, d })
     }
 
-    /// Every identifier in `text`, in order, not overlapping.
+    /// Every identifier in `text`, in order, not overlapping. A candidate its detector rejects
+    /// (a Luhn-invalid "card" spanning two SSNs, say) must not hide what it covered, so the
+    /// search resumes just after its start rather than after its end.
     pub fn find(&self, text: &str) -> Vec<Span> {
         let Some(all) = &self.all else {
             return Vec::new();
         };
-        all.find_iter(text)
-            .filter_map(|m| {
-                let kind = self.kinds[m.pattern().as_usize()];
-                if kind == Kind::Ssn && !stands_alone(text, m.start(), m.end()) {
-                    return None;
+        let mut spans = Vec::new();
+        let mut at = 0;
+        // Where each detector's last rejected candidate ended: the same detector does not get
+        // a second try inside it (a rejected card number does not hide a valid card suffix).
+        let mut rejected_until = vec![0; self.kinds.len()];
+        while at <= text.len() {
+            let Some(m) = all.search(&regex_automata::Input::new(text).range(at..)) else {
+                break;
+            };
+            let index = m.pattern().as_usize();
+            let kind = self.kinds[index];
+            let found = (m.start() >= rejected_until[index]
+                && (kind != Kind::Ssn || stands_alone(text, m.start(), m.end())))
+            .then(|| check(kind, self.d, &text[m.start()..m.end()], m.start()))
+            .flatten();
+            if found.is_none() {
+                rejected_until[index] = rejected_until[index].max(m.end());
+            }
+            at = match found {
+                Some(span) => {
+                    spans.push(span);
+                    if m.end() > m.start() {
+                        m.end()
+                    } else {
+                        next_char(text, m.start())
+                    }
                 }
-                check(kind, self.d, &text[m.start()..m.end()], m.start())
-            })
-            .collect()
+                None => next_char(text, m.start()),
+            };
+        }
+        spans
     }
+}
+
+/// The byte offset of the character after the one at `i`.
+fn next_char(text: &str, i: usize) -> usize {
+    text[i..].chars().next().map_or(i + 1, |c| i + c.len_utf8())
 }
 
 /// A dashed number is an identifier of its own only when no digit or hyphen continues it on

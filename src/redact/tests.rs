@@ -227,3 +227,12 @@ fn an_ssn_glued_to_letters_is_still_found_but_not_inside_longer_numbers() {
         assert_eq!(out, text, "not an SSN");
     }
 }
+
+#[test]
+fn a_rejected_candidate_does_not_hide_what_it_covered() {
+    // "8123-45-6789 123-45-6789" reads as one 19-digit card number (Luhn-invalid): rejecting it
+    // must not hide the SSN it spans (found by the sse_redact fuzz target).
+    let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
+    let (out, _) = redactor.redact_text("ref 8123-45-6789 123-45-6789, ok");
+    assert_eq!(out, "ref 8123-45-6789 [REDACTED:SSN], ok");
+}
