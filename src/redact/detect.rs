@@ -463,7 +463,8 @@ impl Scanner {
             let index = m.pattern().as_usize();
             let kind = self.kinds[index];
             let found = (m.start() >= rejected_until[index]
-                && (kind != Kind::Ssn || stands_alone(text, m.start(), m.end())))
+                && (!matches!(kind, Kind::Ssn | Kind::Zip)
+                    || stands_alone(text, m.start(), m.end())))
             .then(|| check(kind, self.d, &text[m.start()..m.end()], m.start()))
             .flatten();
             if found.is_none() {
@@ -490,8 +491,8 @@ fn next_char(text: &str, i: usize) -> usize {
     text[i..].chars().next().map_or(i + 1, |c| i + c.len_utf8())
 }
 
-/// A dashed number is an identifier of its own only when no digit or hyphen continues it on
-/// either side (letters may: "SSN123-45-6789").
+/// An SSN or a ZIP is an identifier of its own only when no digit or hyphen continues it on
+/// either side (letters may: "SSN123-45-6789"); "12323-45-6789" is neither.
 fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let joins = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'-');
     let bytes = text.as_bytes();

@@ -236,3 +236,16 @@ fn a_rejected_candidate_does_not_hide_what_it_covered() {
     let (out, _) = redactor.redact_text("ref 8123-45-6789 123-45-6789, ok");
     assert_eq!(out, "ref 8123-45-6789 [REDACTED:SSN], ok");
 }
+
+#[test]
+fn a_zip_inside_a_longer_number_is_left_alone() {
+    // Generalising "12323" of "SN 12323-45-6789" to "123" once made an SSN-shaped string
+    // (found by the sse_redact fuzz target).
+    let file: RedactionFile = serde_yaml_ng::from_str("roles: {}\ndefault: safe_harbor\n").unwrap();
+    let redactor = Redaction::compile(Some(&file), None)
+        .unwrap()
+        .for_roles(&["Researcher".to_string()])
+        .unwrap();
+    let (out, _) = redactor.redact_text("SN 12323-45-6789 and CT 06184");
+    assert_eq!(out, "SN 12323-45-6789 and CT 061");
+}
