@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PYENV := target/pyenv
 
-.PHONY: demo test deps build lint pyenv fmt clean fuzz
+.PHONY: demo test deps build lint pyenv fmt clean fuzz bench
 
 deps:
 	@scripts/ensure-deps.sh
@@ -24,6 +24,10 @@ pyenv: deps
 test: deps pyenv
 	$(CARGO) build --workspace --all-targets
 	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python $(CARGO) test --workspace
+
+## Load benchmark: direct vs nginx vs gatekeeper with wrk; writes benches/RESULTS.md.
+bench: deps
+	@scripts/bench.sh
 
 ## Fuzzes each target for FUZZ_SECONDS (CI runs a short pass; the corpora are in fuzz/corpus).
 FUZZ_SECONDS ?= 15

@@ -151,6 +151,47 @@ fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<u16> {
         .collect()
 }
 
+/// Sends each request on one connection, reading each response (by its Content-Length) before
+/// the next (Pingora does not serve pipelined requests); returns the statuses, stopping when
+/// the connection closes.
+fn one_connection(addr: SocketAddr, requests: &[&[u8]]) -> Vec<u16> {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut statuses = Vec::new();
+    for request in requests {
+        if stream.write_all(request).is_err() {
+            break;
+        }
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => return statuses,
+            }
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let length = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("content-length:")?
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+            })
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        if stream.read_exact(&mut body).is_err() {
+            return statuses;
+        }
+        statuses.push(status);
+    }
+    statuses
+}
+
 fn raw_status(stack: &Stack, bytes: &[u8]) -> u16 {
     raw(stack.gate.addr, bytes).first().copied().unwrap_or(0)
 }
@@ -619,6 +660,23 @@ fn http_framing_attacks() {
                 let statuses = raw(s.gate.addr, outer.as_bytes());
                 if statuses.len() == 1 {
                     statuses[0]
+                } else {
+                    0
+                }
+            },
+        ),
+        case(
+            "after a refused small body, the connection serves the next request",
+            200,
+            true,
+            |s| {
+                // The refused request's body is drained, not parsed as a request, and the
+                // kept-alive connection then serves a real one.
+                let refused = format!("POST /mcp HTTP/1.1\r\nHost: gk\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{GET_PATIENT}", GET_PATIENT.len());
+                let next = raw_post(&auth_line("Doctor"), GET_PATIENT);
+                let statuses = one_connection(s.gate.addr, &[refused.as_bytes(), &next]);
+                if statuses == [401, 200] {
+                    200
                 } else {
                     0
                 }

@@ -29,15 +29,44 @@ pub async fn reject(
     if rejection.status() == 405 {
         header.insert_header("allow", "GET, POST, DELETE")?;
     }
-    if !session.is_body_done() || matches!(rejection, Rejection::TooLarge { .. }) {
-        // Refused before its body was read: the unread rest must never be taken for the next
-        // request on this connection (RFC 9112 §9.6), so close instead of draining.
+    if matches!(rejection, Rejection::TooLarge { .. }) || !drained(session).await {
+        // Refused before its body was read and the body is not small: the unread rest must
+        // never be taken for the next request on this connection (RFC 9112 §9.6), so close.
         session.set_keepalive(None);
     }
     session
         .write_response_header(Box::new(header), false)
         .await?;
     session.write_response_body(Some(body), true).await
+}
+
+/// Reads and discards an unread request body when it is small and arrives at once (a refused
+/// client's usual request): the connection then stays reusable. Returns whether the body is
+/// wholly read.
+async fn drained(session: &mut Session) -> bool {
+    const BUDGET: usize = 64 * 1024;
+    if session.is_body_done() {
+        return true;
+    }
+    let declared = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_none_or(|n| n > BUDGET) {
+        return false;
+    }
+    let drain = async {
+        let mut read = 0;
+        while let Ok(Some(chunk)) = session.read_request_body().await {
+            read += chunk.len();
+            if read > BUDGET {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(100), drain).await;
+    session.is_body_done()
 }
 
 /// Writes a 200 JSON document.
