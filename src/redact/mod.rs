@@ -395,10 +395,37 @@ impl Redactor {
             Value::Array(items) => items
                 .iter_mut()
                 .for_each(|v| self.scan_strings(v, known, counts)),
-            Value::Object(map) => map
-                .values_mut()
-                .for_each(|v| self.scan_strings(v, known, counts)),
+            Value::Object(map) => {
+                map.values_mut()
+                    .for_each(|v| self.scan_strings(v, known, counts));
+                self.scrub_keys(map, known, counts);
+            }
             _ => {}
+        }
+    }
+
+    /// Object keys carry data too (a map keyed by SSN or by name): a key with an identifier
+    /// in it is renamed to its redacted form; keys that collide keep both values.
+    fn scrub_keys(
+        &self,
+        map: &mut serde_json::Map<String, Value>,
+        known: &KnownValues,
+        counts: &mut Counts,
+    ) {
+        let renamed: Vec<(String, String)> = map
+            .keys()
+            .filter_map(|k| {
+                let clean = self.scrub(k, known, counts);
+                (clean != *k).then(|| (k.clone(), clean))
+            })
+            .collect();
+        for (old, mut new) in renamed {
+            if let Some(v) = map.remove(&old) {
+                while map.contains_key(&new) {
+                    new.push('\'');
+                }
+                map.insert(new, v);
+            }
         }
     }
 

@@ -249,3 +249,22 @@ fn a_zip_inside_a_longer_number_is_left_alone() {
     let (out, _) = redactor.redact_text("SN 12323-45-6789 and CT 06184");
     assert_eq!(out, "SN 12323-45-6789 and CT 061");
 }
+
+#[test]
+fn identifiers_in_object_keys_are_redacted() {
+    // A map keyed by SSN (found by the sse_redact fuzz target).
+    let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
+    let mut msg = json!({"jsonrpc":"2.0","id":1,"result":{"by_ssn":{
+        "123-45-6789":{"plan":"A"},"SSN 219-09-9999":{"plan":"B"}}}});
+    redactor.redact_message(&mut msg);
+    let text = msg.to_string();
+    assert!(
+        !text.contains("123-45-6789") && !text.contains("219-09-9999"),
+        "{text}"
+    );
+    assert_eq!(
+        msg["result"]["by_ssn"].as_object().unwrap().len(),
+        2,
+        "no value lost: {text}"
+    );
+}
