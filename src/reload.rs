@@ -216,6 +216,9 @@ impl Reloader {
     fn watch_loop(&self, rx: mpsc::Receiver<notify::Result<notify::Event>>) {
         let names = self.watched_names();
         let relevant = |event: &notify::Result<notify::Event>| match event {
+            // Reading a file is an event too (inotify IN_OPEN/IN_ACCESS): ignoring those keeps
+            // our own re-reads from triggering the next reload, forever.
+            Ok(e) if matches!(e.kind, notify::EventKind::Access(_)) => false,
             Ok(e) => e.paths.iter().any(|p| is_watched(p, &names)),
             Err(e) => {
                 tracing::warn!(error = %e, "file watcher error");
