@@ -1,13 +1,14 @@
 //! Downstream connections, before Pingora reads a byte: at most `max_connections` are served
-//! at once (the next gets a 503 and a close), and a request's header must be complete within
-//! the request deadline of its first byte — of the connection's start for a new connection —
-//! so a slow client cannot hold a connection by dribbling a header (Slowloris). Pingora's own
-//! read timeout applies per read, not per header, which is why this wrapper exists.
+//! at once (the next gets a 503 and a close), and a new connection's first request header
+//! must be complete within the request deadline, so a slow client cannot hold a connection by
+//! dribbling a header (Slowloris). Pingora's own read timeout applies per read, not per
+//! header, which is why this wrapper exists. Later requests on a kept-alive connection are
+//! bounded by Pingora's keep-alive timeout (60 s idle) and per-read timeout instead: Pingora
+//! serves them inside one `process_new` call, out of this wrapper's sight.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -44,27 +45,18 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        let stream = match stream.as_any().downcast_ref::<GuardedStream>() {
-            // A kept-alive connection back for its next request: arm the deadline again.
-            Some(guarded) => {
-                guarded.rearm.store(true, Ordering::Release);
-                stream
-            }
-            None => match self.permits.clone().try_acquire_owned() {
-                Ok(permit) => Box::new(GuardedStream::new(
-                    stream,
-                    permit,
-                    self.header_deadline,
-                    self.metrics.open_connections(),
-                )),
-                Err(_) => {
-                    self.metrics.connection_refused();
-                    refuse(stream).await;
-                    return None;
-                }
-            },
+        if stream.as_any().is::<GuardedStream>() {
+            // Already counted (should Pingora ever hand a kept-alive connection back).
+            return self.app.process_new(stream, shutdown).await;
+        }
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            self.metrics.connection_refused();
+            refuse(stream).await;
+            return None;
         };
-        self.app.process_new(stream, shutdown).await
+        let open = self.metrics.open_connections();
+        let guarded = GuardedStream::new(stream, permit, self.header_deadline, open);
+        self.app.process_new(Box::new(guarded), shutdown).await
     }
 
     async fn cleanup(&self) {
@@ -87,12 +79,8 @@ pub struct GuardedStream {
     inner: Stream,
     _permit: OwnedSemaphorePermit,
     open: IntGauge,
-    deadline: Duration,
-    /// Set by the app when the connection returns for another request.
-    rearm: AtomicBool,
-    /// Running until the header's blank line is seen; `None` when not watching.
+    /// Running from the connection's start until its first header's blank line is seen.
     timer: Option<Pin<Box<Sleep>>>,
-    watching: bool,
     /// The last three bytes seen, so a CRLFCRLF split across reads is found.
     tail: [u8; 3],
 }
@@ -109,21 +97,14 @@ impl GuardedStream {
             inner,
             _permit: permit,
             open,
-            deadline,
-            rearm: AtomicBool::new(false),
-            // A new connection must start its header at once, too.
             timer: Some(Box::pin(tokio::time::sleep(deadline))),
-            watching: true,
             tail: [0; 3],
         }
     }
 
     fn observe(&mut self, bytes: &[u8]) {
-        if !self.watching || bytes.is_empty() {
+        if self.timer.is_none() || bytes.is_empty() {
             return;
-        }
-        if self.timer.is_none() {
-            self.timer = Some(Box::pin(tokio::time::sleep(self.deadline)));
         }
         let head = &bytes[..bytes.len().min(3)];
         let mut seam = [0u8; 6];
@@ -131,7 +112,6 @@ impl GuardedStream {
         seam[3..3 + head.len()].copy_from_slice(head);
         let blank_line = |w: &[u8]| w == b"\r\n\r\n";
         if seam[..3 + head.len()].windows(4).any(blank_line) || bytes.windows(4).any(blank_line) {
-            self.watching = false;
             self.timer = None;
         }
         for &b in &bytes[bytes.len().saturating_sub(3)..] {
@@ -153,12 +133,6 @@ impl AsyncRead for GuardedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.rearm.swap(false, Ordering::AcqRel) {
-            // The next header's clock starts with its first byte (idle keep-alive is Pingora's).
-            this.watching = true;
-            this.timer = None;
-            this.tail = [0; 3];
-        }
         if let Some(timer) = this.timer.as_mut() {
             if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Err(io::Error::new(
