@@ -244,6 +244,7 @@ impl Redactor {
         for (_, v) in payload_members(obj) {
             put_json_texts(v, &mut texts);
         }
+        self.scrub_keys(obj, &known, &mut counts);
         counts
     }
 
