@@ -536,13 +536,16 @@ fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
 
 /// The tool payloads a section carries: `structuredContent`, legacy `data`, `error.data`; the
 /// section itself when it has none of these (a non-MCP result shape).
-/// The members of a message that carry data (all but the protocol's own).
+/// The members of a message that carry data: all but the protocol's own — and those only when
+/// they have the protocol's shape (a `method` that is an object is data like any other).
 fn payload_members(
     message: &mut serde_json::Map<String, Value>,
 ) -> impl Iterator<Item = (&String, &mut Value)> {
-    message
-        .iter_mut()
-        .filter(|(k, _)| !matches!(k.as_str(), "jsonrpc" | "id" | "method"))
+    message.iter_mut().filter(|(k, v)| match k.as_str() {
+        "jsonrpc" | "method" => !v.is_string(),
+        "id" => !(v.is_string() || v.is_number() || v.is_null()),
+        _ => true,
+    })
 }
 
 /// Where field rules apply inside a section: an MCP result's `structuredContent`, legacy
