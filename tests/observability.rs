@@ -38,6 +38,23 @@ fn scrape(gate: &Proc) -> Samples {
         .collect()
 }
 
+/// `scrape` once every request has been recorded: the logging phase runs after the client has
+/// its answer, so a scrape right after a response can come before its counters move.
+fn settled_scrape(gate: &Proc) -> Samples {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let samples = scrape(gate);
+        if samples.get("gatekeeper_in_flight_requests") == Some(&0.0) {
+            return samples;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests stayed in flight"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 fn delta(before: &Samples, after: &Samples, key: &str) -> f64 {
     after.get(key).copied().unwrap_or(0.0) - before.get(key).copied().unwrap_or(0.0)
 }
@@ -79,7 +96,7 @@ fn metrics_count_exactly_what_happened() {
         .0,
         200
     );
-    let after = scrape(&stack.gate);
+    let after = settled_scrape(&stack.gate);
 
     let d = |k: &str| delta(&before, &after, k);
     assert_eq!(
@@ -143,7 +160,7 @@ fn an_unreachable_upstream_counts_as_an_upstream_error() {
     let before = scrape(&gate);
     let url = format!("http://{}/mcp", gate.addr);
     assert_eq!(post(&url, Some(&token("Doctor")), &records()).0, 502);
-    let after = scrape(&gate);
+    let after = settled_scrape(&gate);
     assert_eq!(
         delta(
             &before,

@@ -223,9 +223,6 @@ impl ProxyHttp for Gatekeeper {
         if ctx.public_document {
             return;
         }
-        if ctx.in_flight {
-            self.metrics.in_flight().dec();
-        }
         if error.is_some() && ctx.upstream_error.is_none() && ctx.refused.is_none() {
             ctx.upstream_error = Some("aborted");
         }
@@ -238,6 +235,10 @@ impl ProxyHttp for Gatekeeper {
             session_id,
             status,
         );
+        // Last: a request stops counting as in flight once its metrics and audit line are in.
+        if ctx.in_flight {
+            self.metrics.in_flight().dec();
+        }
     }
 }
 
