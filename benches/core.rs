@@ -29,13 +29,8 @@ fn token() -> String {
 
 fn verifier(cache_entries: usize) -> Verifier {
     let rules = JwtRules {
-        algorithm: Algorithm::HS256,
-        require_exp: true,
-        leeway_seconds: 30,
-        issuers: vec![],
-        audiences: vec![],
-        typ: None,
         cache_entries,
+        ..JwtRules::default()
     };
     Verifier::hmac(SECRET, &rules).expect("verifier")
 }

@@ -15,13 +15,12 @@ WORK=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. scripts/ports.sh
 
 MOCK=$(free_port)
 "$BIN/mock-mcp" --listen "127.0.0.1:$MOCK" >/dev/null &
 pids+=($!)
-wait_port "$MOCK"
+wait_port "$MOCK" || exit 1
 export TOKEN=$("$BIN/mcp-gatekeeper" token --user-id 1 --role Doctor --ttl 3600)
 
 run() {
@@ -41,7 +40,7 @@ gatekeeper() {
     GATEKEEPER_METRICS_LISTEN=off GATEKEEPER_AUDIT_LOG=$audit RUST_LOG=warn \
     "$BIN/mcp-gatekeeper" serve -c conf/gatekeeper.yaml >/dev/null 2>"$WORK/gk.log" &
   pids+=($!)
-  wait_port "$port"
+  wait_port "$port" || exit 1
   echo "$port"
 }
 

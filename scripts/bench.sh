@@ -43,15 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 400); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.025
-  done
-  echo "nothing listens on port $1" >&2
-  exit 1
-}
+. scripts/ports.sh
 
 export JWT_SECRET=${JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
 
@@ -60,7 +52,7 @@ start_mock() { # $1: extra flag; echoes the port
   port=$(free_port)
   "$BIN/mock-mcp" --listen "127.0.0.1:$port" $1 >/dev/null 2>&1 &
   pids+=($!)
-  wait_port "$port"
+  wait_port "$port" || exit 1
   echo "$port"
 }
 
@@ -74,7 +66,7 @@ start_gatekeeper() { # $1: upstream port; sets GK_PORT and GK_PID
     "$BIN/mcp-gatekeeper" serve -c "$WORK/gatekeeper-$1.yaml" >/dev/null 2>"$WORK/gatekeeper-$1.err" &
   GK_PID=$!
   pids+=($GK_PID)
-  wait_port "$GK_PORT"
+  wait_port "$GK_PORT" || exit 1
 }
 
 start_nginx() { # $1: upstream port; echoes the port
@@ -108,7 +100,7 @@ http {
 EOF
   nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >/dev/null 2>&1 &
   pids+=($!)
-  wait_port "$port"
+  wait_port "$port" || exit 1
   echo "$port"
 }
 

@@ -17,14 +17,7 @@ pick_port() {
   while ! port_free "$p"; do p=$((p + 1)); done
   echo "$p"
 }
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listening on port $1" >&2
-  return 1
-}
+. scripts/ports.sh
 
 MOCK_PORT=$(pick_port 5000)
 GATE_PORT=$(pick_port 8080)

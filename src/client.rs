@@ -170,13 +170,9 @@ mod tests {
         let secret = b"0123456789abcdef0123456789abcdef";
         let token = mint(secret, Algorithm::HS256, &spec).unwrap();
         let rules = crate::auth::JwtRules {
-            algorithm: Algorithm::HS256,
-            require_exp: true,
             leeway_seconds: 0,
-            issuers: vec![],
-            audiences: vec![],
-            typ: None,
             cache_entries: 0,
+            ..crate::auth::JwtRules::default()
         };
         let id = crate::auth::Verifier::hmac(secret, &rules)
             .unwrap()

@@ -145,14 +145,16 @@ fn default_refetch_seconds() -> u64 {
 
 impl Default for JwtFile {
     fn default() -> Self {
+        // One set of defaults: the rules'.
+        let rules = JwtRules::default();
         JwtFile {
-            algorithm: "HS256".into(),
-            require_exp: true,
-            leeway_seconds: 30,
-            issuers: vec![],
-            audiences: vec![],
-            typ: None,
-            cache_entries: 16_384,
+            algorithm: format!("{:?}", rules.algorithm),
+            require_exp: rules.require_exp,
+            leeway_seconds: rules.leeway_seconds,
+            issuers: rules.issuers,
+            audiences: rules.audiences,
+            typ: rules.typ,
+            cache_entries: rules.cache_entries,
             providers: vec![],
         }
     }

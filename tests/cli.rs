@@ -133,13 +133,9 @@ fn token_prints_a_verifiable_jwt() {
     assert!(out.status.success());
     let token = text(&out.stdout);
     let rules = mcp_gatekeeper::auth::JwtRules {
-        algorithm: jsonwebtoken::Algorithm::HS256,
-        require_exp: true,
         leeway_seconds: 0,
-        issuers: vec![],
-        audiences: vec![],
-        typ: None,
         cache_entries: 0,
+        ..mcp_gatekeeper::auth::JwtRules::default()
     };
     let id = mcp_gatekeeper::auth::Verifier::hmac(SECRET.as_bytes(), &rules)
         .unwrap()

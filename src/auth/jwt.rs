@@ -206,11 +206,6 @@ impl Verifier {
         }
     }
 
-    /// The audiences a caller's token must name, for the protected resource metadata.
-    pub fn rules(&self) -> &JwtRules {
-        &self.rules
-    }
-
     /// Issuers tokens may come from, for the protected resource metadata (RFC 9728 §2).
     pub fn issuers(&self) -> Vec<String> {
         let mut out: Vec<String> = self

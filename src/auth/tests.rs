@@ -9,13 +9,9 @@ const SECRET: &[u8] = b"a-test-secret-that-is-32-bytes-long!";
 
 fn rules() -> JwtRules {
     JwtRules {
-        algorithm: Algorithm::HS256,
-        require_exp: true,
         leeway_seconds: 0,
-        issuers: vec![],
-        audiences: vec![],
-        typ: None,
         cache_entries: 0,
+        ..JwtRules::default()
     }
 }
 

@@ -173,7 +173,8 @@ pub async fn admit(
 
 /// The request line and header fields as sent, roughly: what the upstream would have to read.
 fn header_bytes(request: &pingora::http::RequestHeader) -> usize {
-    let line = request.uri.to_string().len() + 16;
+    let target = request.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let line = target + 16;
     request
         .headers
         .iter()

@@ -462,11 +462,9 @@ impl Scanner {
             };
             let index = m.pattern().as_usize();
             let kind = self.kinds[index];
-            let found = (m.start() >= rejected_until[index]
-                && (!matches!(kind, Kind::Ssn | Kind::Zip)
-                    || stands_alone(text, m.start(), m.end())))
-            .then(|| check(kind, self.d, &text[m.start()..m.end()], m.start()))
-            .flatten();
+            let found = (m.start() >= rejected_until[index])
+                .then(|| check(kind, self.d, text, m.start(), m.end()))
+                .flatten();
             if found.is_none() {
                 rejected_until[index] = rejected_until[index].max(m.end());
             }
@@ -499,8 +497,12 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     !joins(start.checked_sub(1).and_then(|i| bytes.get(i))) && !joins(bytes.get(end))
 }
 
-/// Applies a detector's own rules to a candidate it matched (`slice`, at `base` in the text).
-fn check(kind: Kind, d: &Detectors, slice: &str, base: usize) -> Option<Span> {
+/// Applies a detector's own rules to a candidate it matched (`text[base..end]`).
+fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Option<Span> {
+    if matches!(kind, Kind::Ssn | Kind::Zip) && !stands_alone(text, base, end) {
+        return None;
+    }
+    let slice = &text[base..end];
     let whole = |entity| {
         Some(Span {
             start: base,
