@@ -33,6 +33,27 @@ pub enum Entity {
 }
 
 impl Entity {
+    /// Every kind, in declaration order (`kind as usize` indexes this).
+    pub const ALL: [Entity; 17] = [
+        Entity::Ssn,
+        Entity::Phone,
+        Entity::Email,
+        Entity::Date,
+        Entity::Mrn,
+        Entity::MemberId,
+        Entity::Ip,
+        Entity::Url,
+        Entity::Card,
+        Entity::Npi,
+        Entity::Mbi,
+        Entity::Zip,
+        Entity::Age,
+        Entity::Name,
+        Entity::Location,
+        Entity::Id,
+        Entity::Field,
+    ];
+
     pub const DETECTABLE: [Entity; 15] = [
         Entity::Name,
         Entity::Location,
@@ -289,6 +310,13 @@ mod tests {
     }
 
     #[test]
+    fn all_lists_every_kind_at_its_index() {
+        for (i, e) in Entity::ALL.into_iter().enumerate() {
+            assert_eq!(e as usize, i, "{e:?}");
+        }
+    }
+
+    #[test]
     fn validity_rules() {
         assert!(luhn("4111111111111111"));
         assert!(!luhn("4111111111111112"));
@@ -520,9 +548,10 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
         })
     };
     match kind {
+        // The candidate is exactly `ddd-dd-dddd`: its groups are read off by position.
         Kind::Ssn => {
-            let c = d.ssn.captures(slice)?;
-            ssn_valid(&c[1], &c[2], &c[3]).then_some(())?;
+            let (area, group, serial) = (slice.get(..3)?, slice.get(4..6)?, slice.get(7..)?);
+            (slice.len() == 11 && ssn_valid(area, group, serial)).then_some(())?;
             whole(Entity::Ssn)
         }
         Kind::SsnPlain => {
@@ -541,14 +570,16 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
             ((13..=19).contains(&digits.len()) && luhn(&digits)).then_some(())?;
             whole(Entity::Card)
         }
+        // `dddd-dd-dd`; a longer candidate carries a time (a timestamp, not a birth date).
         Kind::DateIso => {
-            let c = d.date_iso.captures(slice)?;
-            (c.get(4).is_none() && date_valid(&c[1], &c[2], &c[3])).then_some(())?;
+            let (y, m, d) = (slice.get(..4)?, slice.get(5..7)?, slice.get(8..)?);
+            (slice.len() == 10 && date_valid(y, m, d)).then_some(())?;
             whole(Entity::Date)
         }
         Kind::DateUs => {
-            let c = d.date_us.captures(slice)?;
-            month_day_valid(&c[1], &c[2]).then_some(())?;
+            let mut parts = slice.split('/');
+            let (m, d) = (parts.next()?, parts.next()?);
+            month_day_valid(m, d).then_some(())?;
             whole(Entity::Date)
         }
         Kind::Zip => {

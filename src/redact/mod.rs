@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod detect;
+mod known;
+mod message;
 mod path;
 pub mod sse;
 
@@ -17,13 +19,37 @@ use sha2::Sha256;
 
 use config::{Action, FieldSpec, ProfileSpec, RedactionFile};
 use detect::{Entity, Scanner, Span};
-use path::{JsonPath, KeyGlob, Step};
+use known::{KnownValues, MIN_KNOWN_LEN};
+use path::{JsonPath, KeyGlob};
 
 /// Redactions made, by entity (metric label) → count. Never the values.
 pub type Counts = BTreeMap<&'static str, u64>;
 
-/// Known values shorter than this are not scrubbed from free text (too many false hits).
-const MIN_KNOWN_LEN: usize = 3;
+/// Counts kept while redacting: one slot per entity, cheaper than a map on the hot path.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally([u64; Entity::ALL.len()]);
+
+impl Tally {
+    fn add(&mut self, entity: Entity) {
+        self.0[entity as usize] += 1;
+    }
+
+    /// Adds `other` in, `times` times.
+    fn merge(&mut self, other: &Tally, times: u64) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs * times;
+        }
+    }
+
+    fn into_counts(self) -> Counts {
+        Entity::ALL
+            .into_iter()
+            .zip(self.0)
+            .filter(|(_, n)| *n > 0)
+            .map(|(e, n)| (e.metric_label(), n))
+            .collect()
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Selector {
@@ -38,10 +64,43 @@ struct FieldRule {
     entity: Entity,
 }
 
+/// A profile's field selectors compiled for lookup: every key glob in one automaton, so a
+/// key is decided in one pass however many globs there are.
+#[derive(Clone)]
+struct Selectors {
+    keys: regex::RegexSet,
+    /// Pattern `i` of `keys` is field rule `key_rule[i]`.
+    key_rule: Vec<usize>,
+    /// The field rules that are JSONPaths.
+    paths: Vec<usize>,
+}
+
+impl Selectors {
+    fn new(fields: &[FieldRule]) -> Result<Self, String> {
+        let (mut globs, mut key_rule, mut paths) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, rule) in fields.iter().enumerate() {
+            match &rule.selector {
+                Selector::Key(glob) => {
+                    globs.push(glob.to_regex());
+                    key_rule.push(i);
+                }
+                Selector::Path(_) => paths.push(i),
+            }
+        }
+        let keys = regex::RegexSet::new(&globs).map_err(|e| format!("key globs: {e}"))?;
+        Ok(Selectors {
+            keys,
+            key_rule,
+            paths,
+        })
+    }
+}
+
 /// One compiled profile.
 #[derive(Clone)]
 pub struct Redactor {
     fields: Vec<FieldRule>,
+    selectors: Selectors,
     /// Some field rule is a JSONPath (locations must then be tracked in full).
     has_paths: bool,
     detect: HashMap<Entity, Action>,
@@ -144,6 +203,7 @@ fn build_profile(
         has_paths: fields
             .iter()
             .any(|f| matches!(f.selector, Selector::Path(_))),
+        selectors: Selectors::new(&fields)?,
         fields,
         detect: spec.detect.into_iter().collect(),
         key,
@@ -201,51 +261,13 @@ impl Redactor {
         let mut merged = self.clone();
         merged.fields.extend(other.fields.iter().cloned());
         merged.has_paths |= other.has_paths;
+        merged.selectors = Selectors::new(&merged.fields)?;
         for (e, a) in &other.detect {
             merged.detect.entry(*e).or_insert(*a);
         }
         merged.key = merged.key.clone().or(other.key.clone());
         merged.scanner = Arc::new(Scanner::new(&|e| merged.detect.contains_key(&e))?);
         Ok(merged)
-    }
-
-    /// Redacts one JSON-RPC message in place; returns what was redacted. Every member but the
-    /// protocol's own (`jsonrpc`, `id`, `method`) is payload: `result`, `error` and `params`
-    /// as MCP shapes them, and anything else a server adds, so nothing escapes by being put
-    /// where the redactor does not look. A message that is not an object is scanned whole.
-    pub fn redact_message(&self, message: &mut Value) -> Counts {
-        let mut counts = Counts::new();
-        let mut known = Vec::new();
-        let Some(obj) = message.as_object_mut() else {
-            self.scan_strings(message, &KnownValues::default(), &mut counts);
-            return counts;
-        };
-        let mut texts = Vec::new();
-        for (_, v) in payload_members(obj) {
-            texts.extend(take_json_texts(v));
-        }
-        for (_, v) in payload_members(obj) {
-            for root in payload_roots(v) {
-                self.apply_fields(root, &mut Vec::new(), &mut known, &mut counts);
-            }
-        }
-        for (_, parsed) in texts.iter_mut() {
-            self.apply_fields(parsed, &mut Vec::new(), &mut known, &mut counts);
-        }
-        known.sort_by(|a, b| a.value.cmp(&b.value));
-        known.dedup_by(|a, b| a.value == b.value);
-        let known = KnownValues::new(known);
-        for (_, v) in payload_members(obj) {
-            self.scan_strings(v, &known, &mut counts);
-        }
-        for (_, parsed) in texts.iter_mut() {
-            self.scan_strings(parsed, &known, &mut counts);
-        }
-        for (_, v) in payload_members(obj) {
-            put_json_texts(v, &mut texts);
-        }
-        self.scrub_keys(obj, &known, &mut counts);
-        counts
     }
 
     /// Redacts a whole JSON body: one message or a batch of them.
@@ -259,87 +281,15 @@ impl Redactor {
                 .for_each(|m| merge(&mut counts, self.redact_message(m))),
             m => counts = self.redact_message(m),
         }
-        Ok((value.to_string().into_bytes(), counts))
+        let out = serde_json::to_vec(&value).map_err(|e| format!("redacted response: {e}"))?;
+        Ok((out, counts))
     }
 
     /// Redacts free text (a non-JSON body) with the detectors alone.
     pub fn redact_text(&self, text: &str) -> (String, Counts) {
-        let mut counts = Counts::new();
-        let out = self.scrub(text, &KnownValues::default(), &mut counts);
-        (out, counts)
-    }
-
-    fn apply_fields(
-        &self,
-        value: &mut Value,
-        loc: &mut Vec<String>,
-        known: &mut Vec<Known>,
-        counts: &mut Counts,
-    ) {
-        match value {
-            Value::Object(map) => {
-                let keys: Vec<String> = map.keys().cloned().collect();
-                for key in keys {
-                    loc.push(key.clone());
-                    let rule = self.field_rule(loc);
-                    match rule {
-                        Some(rule) => {
-                            if let Some(v) = map.get_mut(&key) {
-                                collect_known(v, rule, known);
-                                *counts.entry(rule.entity.metric_label()).or_default() += 1;
-                                if rule.action == Action::Remove {
-                                    map.remove(&key);
-                                } else {
-                                    *v = self.act_on_value(v, rule.action, rule.entity);
-                                }
-                            }
-                        }
-                        None => {
-                            if let Some(v) = map.get_mut(&key) {
-                                self.apply_fields(v, loc, known, counts);
-                            }
-                        }
-                    }
-                    loc.pop();
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter_mut().enumerate() {
-                    loc.push(format!("[{i}]"));
-                    self.apply_fields(item, loc, known, counts);
-                    loc.pop();
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn field_rule(&self, loc: &[String]) -> Option<&FieldRule> {
-        let key = loc.last()?;
-        if key.starts_with('[') && !self.has_paths {
-            return None;
-        }
-        let lower = key.to_lowercase();
-        let steps: Vec<Step> = if self.has_paths {
-            loc.iter()
-                .map(|s| {
-                    match s
-                        .strip_prefix('[')
-                        .and_then(|r| r.strip_suffix(']'))
-                        .and_then(|n| n.parse().ok())
-                    {
-                        Some(i) => Step::Index(i),
-                        None => Step::Key(s),
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        self.fields.iter().rev().find(|rule| match &rule.selector {
-            Selector::Path(p) => p.matches(&steps),
-            Selector::Key(glob) => !key.starts_with('[') && glob.matches_lowercase(&lower),
-        })
+        let mut tally = Tally::default();
+        let out = self.scrub(text, &KnownValues::default(), &mut tally);
+        (out.unwrap_or_else(|| text.to_string()), tally.into_counts())
     }
 
     fn act_on_value(&self, value: &Value, action: Action, entity: Entity) -> Value {
@@ -385,55 +335,11 @@ impl Redactor {
         }
     }
 
-    fn scan_strings(&self, value: &mut Value, known: &KnownValues, counts: &mut Counts) {
-        match value {
-            Value::String(s) => {
-                let out = self.scrub(s, known, counts);
-                if out != *s {
-                    *s = out;
-                }
-            }
-            Value::Array(items) => items
-                .iter_mut()
-                .for_each(|v| self.scan_strings(v, known, counts)),
-            Value::Object(map) => {
-                map.values_mut()
-                    .for_each(|v| self.scan_strings(v, known, counts));
-                self.scrub_keys(map, known, counts);
-            }
-            _ => {}
-        }
-    }
-
-    /// Object keys carry data too (a map keyed by SSN or by name): a key with an identifier
-    /// in it is renamed to its redacted form; keys that collide keep both values.
-    fn scrub_keys(
-        &self,
-        map: &mut serde_json::Map<String, Value>,
-        known: &KnownValues,
-        counts: &mut Counts,
-    ) {
-        let renamed: Vec<(String, String)> = map
-            .keys()
-            .filter_map(|k| {
-                let clean = self.scrub(k, known, counts);
-                (clean != *k).then(|| (k.clone(), clean))
-            })
-            .collect();
-        for (old, mut new) in renamed {
-            if let Some(v) = map.remove(&old) {
-                while map.contains_key(&new) {
-                    new.push('\'');
-                }
-                map.insert(new, v);
-            }
-        }
-    }
-
     /// Detector hits and known values in one string, replaced by their actions.
-    fn scrub(&self, text: &str, known: &KnownValues, counts: &mut Counts) -> String {
+    /// `None` when nothing in it needs redacting.
+    fn scrub(&self, text: &str, known: &KnownValues, tally: &mut Tally) -> Option<String> {
         if text.is_empty() || (known.is_empty() && self.detect.is_empty()) {
-            return text.to_string();
+            return None;
         }
         let mut spans: Vec<(Span, Action)> = known.find(text);
         for span in self.scanner.find(text) {
@@ -442,7 +348,7 @@ impl Redactor {
             }
         }
         if spans.is_empty() {
-            return text.to_string();
+            return None;
         }
         spans.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.0.end.cmp(&a.0.end)));
         let mut out = String::with_capacity(text.len());
@@ -453,170 +359,11 @@ impl Redactor {
             }
             out.push_str(&text[at..span.start]);
             out.push_str(&self.render(&text[span.start..span.end], action, span.entity));
-            *counts.entry(span.entity.metric_label()).or_default() += 1;
+            tally.add(span.entity);
             at = span.end;
         }
         out.push_str(&text[at..]);
-        out
-    }
-}
-
-/// The values field rules redacted in one message, found in free text in one pass
-/// (Aho-Corasick, leftmost-longest) however many there are.
-#[derive(Default)]
-struct KnownValues {
-    values: Vec<Known>,
-    matcher: Option<aho_corasick::AhoCorasick>,
-}
-
-impl KnownValues {
-    fn new(values: Vec<Known>) -> Self {
-        // A contiguous NFA builds in microseconds; a DFA would search faster but costs far more
-        // to build than one message is worth.
-        let matcher = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-            .build(values.iter().map(|k| k.value.as_str()))
-            .ok();
-        KnownValues { values, matcher }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    fn find(&self, text: &str) -> Vec<(Span, Action)> {
-        if self.values.is_empty() {
-            return Vec::new();
-        }
-        let span = |start: usize, k: &Known| {
-            (
-                Span {
-                    start,
-                    end: start + k.value.len(),
-                    entity: k.entity,
-                },
-                k.action,
-            )
-        };
-        match &self.matcher {
-            Some(ac) => ac
-                .find_iter(text)
-                .map(|m| span(m.start(), &self.values[m.pattern().as_usize()]))
-                .collect(),
-            // Building the automaton failed (far too many values): search one by one.
-            None => self
-                .values
-                .iter()
-                .flat_map(|k| {
-                    text.match_indices(k.value.as_str())
-                        .map(move |(at, _)| span(at, k))
-                })
-                .collect(),
-        }
-    }
-}
-
-fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
-    match value {
-        Value::String(s) if s.len() >= MIN_KNOWN_LEN => known.push(Known {
-            value: s.clone(),
-            entity: rule.entity,
-            action: if rule.action == Action::Remove {
-                Action::Mask
-            } else {
-                rule.action
-            },
-        }),
-        Value::Array(items) => items.iter().for_each(|v| collect_known(v, rule, known)),
-        Value::Object(map) => map.values().for_each(|v| collect_known(v, rule, known)),
-        _ => {}
-    }
-}
-
-/// The tool payloads a section carries: `structuredContent`, legacy `data`, `error.data`; the
-/// section itself when it has none of these (a non-MCP result shape).
-/// The members of a message that carry data: all but the protocol's own — and those only when
-/// they have the protocol's shape (a `method` that is an object is data like any other).
-fn payload_members(
-    message: &mut serde_json::Map<String, Value>,
-) -> impl Iterator<Item = (&String, &mut Value)> {
-    message.iter_mut().filter(|(k, v)| match k.as_str() {
-        "jsonrpc" | "method" => !v.is_string(),
-        "id" => !(v.is_string() || v.is_number() || v.is_null()),
-        _ => true,
-    })
-}
-
-/// Where field rules apply inside a section: an MCP result's `structuredContent`, legacy
-/// `data` and any other member a server adds (`content` is scanned item by item instead);
-/// anything else is its own root.
-fn payload_roots(section: &mut Value) -> Vec<&mut Value> {
-    let shaped = section.as_object().is_some_and(|map| {
-        ["structuredContent", "data", "content", "message"]
-            .iter()
-            .any(|k| map.contains_key(*k))
-    });
-    if !shaped {
-        return vec![section];
-    }
-    match section {
-        Value::Object(map) => map
-            .iter_mut()
-            .filter(|(k, _)| k.as_str() != "content")
-            .map(|(_, v)| v)
-            .collect(),
-        _ => vec![],
-    }
-}
-
-/// Takes the JSON out of `content[].text` and `content[].resource.text` for field rules;
-/// leaves a placeholder index to put it back.
-fn take_json_texts(section: &mut Value) -> Vec<(usize, Value)> {
-    let mut out = Vec::new();
-    let Some(items) = section.get_mut("content").and_then(Value::as_array_mut) else {
-        return out;
-    };
-    for (i, item) in items.iter_mut().enumerate() {
-        if let Some(Value::Object(res)) = item.get_mut("resource") {
-            if res.contains_key("blob") {
-                res.insert("blob".into(), Value::String(String::new()));
-            }
-        }
-        let slot = if item.get("text").is_some() {
-            item.get_mut("text")
-        } else {
-            item.get_mut("resource").and_then(|r| r.get_mut("text"))
-        };
-        if let Some(text) = slot {
-            if let Some(parsed) = text
-                .as_str()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-                .filter(|v| v.is_object() || v.is_array())
-            {
-                *text = Value::Null;
-                out.push((i, parsed));
-            }
-        }
-    }
-    out
-}
-
-fn put_json_texts(section: &mut Value, texts: &mut Vec<(usize, Value)>) {
-    let Some(items) = section.get_mut("content").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for (i, parsed) in texts.drain(..) {
-        if let Some(item) = items.get_mut(i) {
-            let slot = if item.get("text").is_some() {
-                item.get_mut("text")
-            } else {
-                item.get_mut("resource").and_then(|r| r.get_mut("text"))
-            };
-            if let Some(text) = slot {
-                *text = Value::String(parsed.to_string());
-            }
-        }
+        Some(out)
     }
 }
 

@@ -110,12 +110,20 @@ impl KeyGlob {
         )
     }
 
+    /// The glob as an anchored regular expression over a lowercased key.
+    pub fn to_regex(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|p| regex::escape(p)).collect();
+        format!("(?s)^{}$", parts.join(".*"))
+    }
+
     #[cfg(test)]
     pub fn matches(&self, key: &str) -> bool {
         self.matches_lowercase(&key.to_lowercase())
     }
 
-    /// `matches` for a key already lowercased.
+    /// `matches` for a key already lowercased: the reference the compiled form is tested
+    /// against.
+    #[cfg(test)]
     pub fn matches_lowercase(&self, key: &str) -> bool {
         let parts = &self.0;
         if parts.len() == 1 {
@@ -177,5 +185,34 @@ mod tests {
         assert!(!KeyGlob::new("name").matches("names"));
         assert!(KeyGlob::new("a*b*c").matches("aXbYc"));
         assert!(!KeyGlob::new("a*b*c").matches("acb"));
+    }
+
+    #[test]
+    fn globs_as_regexes_agree() {
+        for glob in ["*ssn*", "*_id", "name", "a*b*c", "a.b*", "*"] {
+            let g = KeyGlob::new(glob);
+            let re = regex::Regex::new(&g.to_regex()).unwrap();
+            for key in [
+                "patient_ssn",
+                "ssn",
+                "member_id",
+                "identity",
+                "name",
+                "names",
+                "aXbYc",
+                "acb",
+                "a.bc",
+                "axbc",
+                "a\nb",
+                "",
+            ] {
+                let key = key.to_lowercase();
+                assert_eq!(
+                    re.is_match(&key),
+                    g.matches_lowercase(&key),
+                    "{glob} on {key:?}"
+                );
+            }
+        }
     }
 }

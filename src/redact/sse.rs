@@ -100,12 +100,12 @@ impl SseRedactor {
                     let c = self.redactor.redact_message(m);
                     merge(&mut self.counts, c);
                 }
-                Value::Array(items).to_string()
+                serde_json::to_string(&items).unwrap_or_default()
             }
             Ok(mut message) => {
                 let c = self.redactor.redact_message(&mut message);
                 merge(&mut self.counts, c);
-                message.to_string()
+                serde_json::to_string(&message).unwrap_or_default()
             }
             Err(_) => {
                 let (clean, counts) = self.redactor.redact_text(data);
