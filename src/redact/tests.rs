@@ -268,3 +268,54 @@ fn identifiers_in_object_keys_are_redacted() {
         "no value lost: {text}"
     );
 }
+
+#[test]
+fn a_text_copy_of_structured_content_is_redacted_like_the_original() {
+    // The copy is recognised (byte-equal, or equal once parsed) and redacted once; counts and
+    // bytes are what redacting both separately gives. A text that differs is redacted itself.
+    let nurse = redaction().for_roles(&["Nurse".to_string()]).unwrap();
+    let payload = patient();
+    let compact = mcp(&payload);
+    let mut pretty = compact.clone();
+    pretty["result"]["content"][0]["text"] = json!(serde_json::to_string_pretty(&payload).unwrap());
+    let (mut a, mut b) = (compact.clone(), pretty);
+    let (ca, cb) = (nurse.redact_message(&mut a), nurse.redact_message(&mut b));
+    assert_eq!(a, b, "same output for both spellings of the copy");
+    assert_eq!(ca, cb);
+    assert_eq!(ca["ssn"], 2 * 2, "field and note, in both copies: {ca:?}");
+    let text = &a["result"]["content"][0]["text"];
+    assert_eq!(
+        text.as_str().unwrap(),
+        a["result"]["structuredContent"].to_string()
+    );
+
+    let mut different = patient();
+    different["ssn"] = json!("219-09-9999");
+    let mut c = compact;
+    c["result"]["content"][0]["text"] = json!(different.to_string());
+    nurse.redact_message(&mut c);
+    let out = c.to_string();
+    assert!(
+        !out.contains("219-09-9999") && !out.contains("123-45-6789"),
+        "{out}"
+    );
+    assert!(out.contains(r#"\"ssn\":\"***-**-9999\""#), "{out}");
+}
+
+#[test]
+fn two_sections_with_text_keep_their_own() {
+    let nurse = redaction().for_roles(&["Nurse".to_string()]).unwrap();
+    let mut m = json!({"jsonrpc":"2.0","id":1,
+        "params":{"content":[{"type":"text","text":"{\"ssn\":\"123-45-6789\",\"from\":\"params\"}"}]},
+        "result":{"content":[{"type":"text","text":"{\"ssn\":\"219-09-9999\",\"from\":\"result\"}"}]}});
+    nurse.redact_message(&mut m);
+    let text = |section: &str| {
+        m[section]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(text("params").contains("params") && text("params").contains("6789"));
+    assert!(text("result").contains("result") && text("result").contains("9999"));
+    assert!(!m.to_string().contains("123-45-6789"));
+}
