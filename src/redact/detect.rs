@@ -94,6 +94,11 @@ impl Entity {
         }
     }
 
+    /// What a masked value of this kind becomes: `[REDACTED:SSN]`.
+    pub fn mask(self) -> String {
+        ["[REDACTED:", self.label(), "]"].concat()
+    }
+
     pub fn metric_label(self) -> &'static str {
         match self {
             Entity::Ssn => "ssn",

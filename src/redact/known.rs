@@ -46,7 +46,7 @@ fn filter_bit(prefix: u64) -> usize {
 }
 
 impl KnownValues {
-    /// `values` must be distinct.
+    /// A value given twice is kept once, as first given.
     pub fn new(values: Vec<Known>) -> Self {
         let mut known = KnownValues {
             filter: vec![0; FILTER_BITS / 64],
@@ -60,10 +60,14 @@ impl KnownValues {
             let Some(p) = prefix(k.value.as_bytes(), TIERS[tier]) else {
                 continue;
             };
+            let filed = known.by_prefix.entry(p).or_default();
+            if filed.iter().any(|&j| values[j].value == k.value) {
+                continue;
+            }
+            filed.push(i);
             known.tiers[tier] = true;
             let bit = filter_bit(p);
             known.filter[bit / 64] |= 1 << (bit % 64);
-            known.by_prefix.entry(p).or_default().push(i);
         }
         for indexes in known.by_prefix.values_mut() {
             indexes.sort_by_key(|&i| std::cmp::Reverse(values[i].value.len()));

@@ -239,9 +239,7 @@ struct StringPass<'r> {
 }
 
 impl<'r> StringPass<'r> {
-    fn new(redactor: &'r Redactor, mut known: Vec<Known>) -> Self {
-        known.sort_by(|a, b| a.value.cmp(&b.value));
-        known.dedup_by(|a, b| a.value == b.value);
+    fn new(redactor: &'r Redactor, known: Vec<Known>) -> Self {
         StringPass {
             redactor,
             known: KnownValues::new(known),

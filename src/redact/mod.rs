@@ -303,7 +303,7 @@ impl Redactor {
             (Value::Number(_) | Value::Bool(_), _, _) => {
                 Value::String(self.render(&value.to_string(), action, entity))
             }
-            _ => Value::String(format!("[REDACTED:{}]", entity.label())),
+            _ => Value::String(entity.mask()),
         }
     }
 
@@ -311,7 +311,7 @@ impl Redactor {
     fn render(&self, value: &str, action: Action, entity: Entity) -> String {
         match action {
             Action::Remove => String::new(),
-            Action::Mask => format!("[REDACTED:{}]", entity.label()),
+            Action::Mask => entity.mask(),
             Action::Partial(keep) => partial(value, keep),
             Action::Hash => match self
                 .key
@@ -329,7 +329,7 @@ impl Redactor {
                         .collect();
                     format!("[{}:{hex}]", entity.label())
                 }
-                None => format!("[REDACTED:{}]", entity.label()),
+                None => entity.mask(),
             },
             Action::Generalize => generalize(value, entity),
         }
@@ -428,7 +428,7 @@ fn generalize(value: &str, entity: Entity) -> String {
                 None => "[REDACTED:AGE]".into(),
             }
         }
-        other => format!("[REDACTED:{}]", other.label()),
+        other => other.mask(),
     }
 }
 
