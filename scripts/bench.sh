@@ -35,6 +35,7 @@ cargo build --release --workspace --quiet
 BIN=$ROOT/target/release
 
 WORK=$(mktemp -d)
+mkdir -p "$WORK/audit" # not beside the config: the reload watcher would wake on every audit write
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -62,7 +63,7 @@ start_gatekeeper() { # $1: upstream port; sets GK_PORT and GK_PID
   sed "s/^threads: .*/threads: $WORKERS/" conf/gatekeeper.yaml >"$WORK/gatekeeper-$1.yaml"
   GATEKEEPER_LISTEN=127.0.0.1:$GK_PORT GATEKEEPER_UPSTREAM=http://127.0.0.1:$1 \
     GATEKEEPER_POLICY=$ROOT/policy/hospital.yaml GATEKEEPER_METRICS_LISTEN=off \
-    GATEKEEPER_AUDIT_LOG=$WORK/audit-$1.log RUST_LOG=warn \
+    GATEKEEPER_AUDIT_LOG=$WORK/audit/audit-$1.log RUST_LOG=warn \
     "$BIN/mcp-gatekeeper" serve -c "$WORK/gatekeeper-$1.yaml" >/dev/null 2>"$WORK/gatekeeper-$1.err" &
   GK_PID=$!
   pids+=($GK_PID)
@@ -200,7 +201,7 @@ read -r hd_rps hd_p50 hd_p99 _ <<<"$HALF_D"
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$GK_PID/status")
 RSS_SSE_KB=$(awk '/VmHWM/ {print $2}' "/proc/$GK_SSE_PID/status")
-AUDIT_LINES=$(wc -l <"$WORK/audit-$MOCK.log")
+AUDIT_LINES=$(wc -l <"$WORK/audit/audit-$MOCK.log")
 
 {
   echo "# Load benchmark results"
@@ -217,7 +218,7 @@ AUDIT_LINES=$(wc -l <"$WORK/audit-$MOCK.log")
   echo "## Commands"
   echo
   echo "- load: \`wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION -s benches/load/mcp.lua http://127.0.0.1:PORT/mcp\` (TOKEN, BODY in the environment)"
-  echo "- gatekeeper: \`mcp-gatekeeper serve -c conf/gatekeeper.yaml\` (release build) with \`threads: $WORKERS\`, metrics off, audit trail to a file"
+  echo "- gatekeeper: \`mcp-gatekeeper serve -c conf/gatekeeper.yaml\` (release build) with \`threads: $WORKERS\`, metrics off, audit trail to a file outside the watched config directory"
   echo "- nginx: \`worker_processes $WORKERS\`, \`proxy_pass\` to an upstream block with \`keepalive 64\`, HTTP/1.1, access log off"
   echo "- body: \`$PATIENT\` (researcher, denied: \`get_medical_records\`)"
   echo

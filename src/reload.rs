@@ -165,7 +165,10 @@ impl Reloader {
     pub fn watch(self: &Arc<Self>) -> anyhow::Result<WatchGuard> {
         if !self.settings().watch_files {
             self.listen_for_sighup()?;
-            return Ok(WatchGuard { _watcher: None });
+            return Ok(WatchGuard {
+                _watcher: None,
+                dirs: Vec::new(),
+            });
         }
         self.listen_for_sighup()?;
         let (tx, rx) = mpsc::channel();
@@ -194,6 +197,7 @@ impl Reloader {
             .spawn(move || me.watch_loop(rx))?;
         Ok(WatchGuard {
             _watcher: Some(watcher),
+            dirs: watched,
         })
     }
 
@@ -256,6 +260,15 @@ impl Reloader {
 /// Keeps the file watcher alive.
 pub struct WatchGuard {
     _watcher: Option<notify::RecommendedWatcher>,
+    dirs: Vec<PathBuf>,
+}
+
+impl WatchGuard {
+    /// Whether `file` sits in a watched directory: every write to it then wakes the watcher
+    /// (inotify watches directories), which costs CPU for a busy file such as the audit trail.
+    pub fn watches_dir_of(&self, file: &Path) -> bool {
+        watch_dir(file).is_some_and(|dir| self.dirs.contains(&dir))
+    }
 }
 
 /// An event concerns us when it names one of our files, or a `..`-prefixed entry (the

@@ -355,6 +355,30 @@ fn health_and_readiness() {
     assert_eq!(get(&format!("http://{admin}/healthz"), &[]).0, 200);
 }
 
+#[test]
+fn an_audit_trail_beside_the_watched_config_is_warned_about() {
+    // inotify watches directories: every audit write there would wake the reload watcher.
+    const WARNING: &str = "audit trail is in a directory watched";
+    let mock = start_mock(false);
+    let elsewhere = start_gatekeeper(GateOptions::new(mock.addr));
+    let mut opts = GateOptions::new(mock.addr);
+    opts.env.push((
+        "GATEKEEPER_AUDIT_LOG".into(),
+        "beside-the-config.log".into(),
+    ));
+    let beside = start_gatekeeper(opts);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !beside.stderr_so_far().contains(WARNING) {
+        assert!(
+            Instant::now() < deadline,
+            "no warning: {}",
+            beside.stderr_so_far()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!elsewhere.stderr_so_far().contains(WARNING));
+}
+
 fn gate_with_failing_audit(on_failure: &str) -> (Proc, Proc) {
     let mock = start_mock(false);
     let mut opts = GateOptions::new(mock.addr);

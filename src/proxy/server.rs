@@ -59,13 +59,23 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         ..ServerConf::default()
     };
     let a = &settings.audit;
+    let audit_target = a.target.clone();
     let audit = AuditSink::start(a.target.clone(), a.queue, a.on_failure, a.key.clone())
         .with_context(|| format!("opening the audit trail {:?}", a.target))?;
     let live = build(settings)?;
     let metrics = Arc::new(Metrics::new().context("registering metrics")?);
     metrics.policy_loaded(live.policy.load().version());
     let reloader = Reloader::new(Arc::clone(&live), Arc::clone(&metrics), config_path, env);
-    let _watching = reloader.watch().context("starting the file watcher")?;
+    let watching = reloader.watch().context("starting the file watcher")?;
+    if let crate::audit::Target::File(path) = &audit_target {
+        if watching.watches_dir_of(path) {
+            tracing::warn!(
+                audit = %path.display(),
+                "the audit trail is in a directory watched for policy/config changes: every \
+                 audit write wakes the watcher; keep it elsewhere (e.g. /var/log)"
+            );
+        }
+    }
 
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();

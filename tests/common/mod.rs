@@ -160,7 +160,9 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("gatekeeper.yaml");
     std::fs::write(&config, &opts.config_yaml).expect("writing config");
-    let audit_log = dir.path().join("audit.log");
+    // Not beside the config: the reload watcher would wake on every audit write.
+    std::fs::create_dir(dir.path().join("audit")).expect("audit dir");
+    let audit_log = dir.path().join("audit/audit.log");
     for _ in 0..5 {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
