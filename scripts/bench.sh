@@ -48,13 +48,15 @@ trap cleanup EXIT
 
 export JWT_SECRET=${JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
 
-start_mock() { # $1: extra flag; echoes the port
+# The start_* functions set a variable instead of echoing: in a $(...) subshell the pid they
+# record for cleanup would be lost, and the process would outlive the run.
+start_mock() { # $1: variable to set to the port; $2: extra flag
   local port
   port=$(free_port)
-  "$BIN/mock-mcp" --listen "127.0.0.1:$port" $1 >/dev/null 2>&1 &
+  "$BIN/mock-mcp" --listen "127.0.0.1:$port" $2 >/dev/null 2>&1 &
   pids+=($!)
   wait_port "$port" || exit 1
-  echo "$port"
+  printf -v "$1" %s "$port"
 }
 
 GK_PID=
@@ -70,7 +72,7 @@ start_gatekeeper() { # $1: upstream port; sets GK_PORT and GK_PID
   wait_port "$GK_PORT" || exit 1
 }
 
-start_nginx() { # $1: upstream port; echoes the port
+start_nginx() { # $1: upstream port; sets NGINX to its port
   local port
   port=$(free_port)
   mkdir -p "$WORK/nginx"
@@ -100,9 +102,10 @@ http {
 }
 EOF
   nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >/dev/null 2>&1 &
-  pids+=($!)
+  NGINX_PID=$!
+  pids+=($NGINX_PID)
   wait_port "$port" || exit 1
-  echo "$port"
+  NGINX=$port
 }
 
 token() { "$BIN/mcp-gatekeeper" token --user-id 1 --role "$1" --ttl 3600; }
@@ -117,7 +120,7 @@ expect_status() { # port token body want
   [ "$got" = "$4" ] || { echo "expected $4 from port $1, got $got" >&2; exit 1; }
 }
 
-# wrk against a port; prints "rps p50 p99 p999 non2xx errors" (latencies in µs).
+# wrk against a port; prints "rps p50 p99 p999 non2xx errors requests" (latencies in µs).
 measure() { # port token body [connections]
   local line
   line=$(TOKEN=$2 BODY=$3 wrk -t"$WRK_THREADS" -c"${4:-$CONNECTIONS}" -d"$DURATION" \
@@ -126,13 +129,13 @@ measure() { # port token body [connections]
 import sys
 kv = dict(p.split("=") for p in sys.argv[1].split()[1:])
 rps = int(kv["requests"]) / (int(kv["duration_us"]) / 1e6)
-print(f'{rps:.0f} {kv["p50_us"]} {kv["p99_us"]} {kv["p999_us"]} {kv["non2xx"]} {kv["socket_errors"]}')
+print(f'{rps:.0f} {kv["p50_us"]} {kv["p99_us"]} {kv["p999_us"]} {kv["non2xx"]} {kv["socket_errors"]} {kv["requests"]}')
 PY
 }
 
-MOCK=$(start_mock "")
-MOCK_SSE=$(start_mock --sse)
-NGINX=$(start_nginx "$MOCK")
+start_mock MOCK ""
+start_mock MOCK_SSE --sse
+start_nginx "$MOCK"
 start_gatekeeper "$MOCK_SSE"; GK_SSE=$GK_PORT; GK_SSE_PID=$GK_PID
 start_gatekeeper "$MOCK"; GK=$GK_PORT
 
@@ -153,7 +156,7 @@ expect_status "$GK_SSE" "$DOCTOR" "$PATIENT" 200
 rows=()
 row() { # label target "rps p50 p99 p999 non2xx errors" baseline-rps baseline-p50 baseline-p99
   local label=$1 target=$2
-  read -r rps p50 p99 p999 non2xx errs <<<"$3"
+  read -r rps p50 p99 p999 non2xx errs _ <<<"$3"
   local ratio
   ratio=$(python3 -c "b=($4,$5,$6); r=($rps,$p50,$p99); print('%.2f | %.2f | %.2f' % (r[0]/b[0], r[1]/b[1], r[2]/b[2]))")
   rows+=("| $label | $target | $rps | $p50 | $p99 | $p999 | $ratio | $non2xx | $errs |")
@@ -163,9 +166,24 @@ row() { # label target "rps p50 p99 p999 non2xx errors" baseline-rps baseline-p5
 echo "measuring: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, $WORKERS workers each" >&2
 D=$(measure "$MOCK" "$DOCTOR" "$PATIENT")
 read -r d_rps d_p50 d_p99 _ <<<"$D"
+# CPU (user + system) a proxy spent, in µs: throughput on shared cores hides how much of them
+# each proxy took, CPU per request does not.
+cpu_us() { # pids
+  local ticks=0 p
+  for p in "$@"; do ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo $((ticks * 1000000 / $(getconf CLK_TCK)))
+}
+per_request() { # cpu-before cpu-after "measure output"
+  python3 -c "import sys; print(round(($2 - $1) / int(sys.argv[1].split()[6]), 1))" "$3"
+}
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+c0=$(cpu_us $NGINX_WORKERS)
 N=$(measure "$NGINX" "$DOCTOR" "$PATIENT")
+n_cpu=$(per_request "$c0" "$(cpu_us $NGINX_WORKERS)" "$N")
 read -r n_rps n_p50 n_p99 _ <<<"$N"
+c0=$(cpu_us "$GK_PID")
 G=$(measure "$GK" "$DOCTOR" "$PATIENT")
+g_cpu=$(per_request "$c0" "$(cpu_us "$GK_PID")" "$G")
 read -r g_rps g_p50 g_p99 _ <<<"$G"
 row doctor "mock-mcp directly" "$D" "$d_rps" "$d_p50" "$d_p99"
 row doctor "nginx" "$N" "$d_rps" "$d_p50" "$d_p99"
@@ -233,6 +251,9 @@ AUDIT_LINES=$(wc -l <"$WORK/audit/audit-$MOCK.log")
   echo
   echo "Doctor through the gatekeeper against nginx's plain proxying: throughput" \
     "$(python3 -c "print('%.2f' % ($g_rps/$n_rps))")×, p99 $(python3 -c "print('%.2f' % ($g_p99/$n_p99))")×."
+  echo
+  echo "CPU per Doctor request (user + system, from /proc): nginx $n_cpu µs, gatekeeper $g_cpu µs" \
+    "($(python3 -c "print('%.1f' % ($g_cpu/$n_cpu))")×)."
   echo
   echo "## Added latency at about half of peak"
   echo
