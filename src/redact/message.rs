@@ -96,11 +96,12 @@ impl Redactor {
     }
 }
 
+/// `str::to_lowercase`, without allocating for the usual all-lowercase ASCII key.
 fn lowercase(key: &str) -> Cow<'_, str> {
-    if key.chars().any(char::is_uppercase) {
-        Cow::Owned(key.to_lowercase())
-    } else {
+    if key.is_ascii() && !key.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(key)
+    } else {
+        Cow::Owned(key.to_lowercase())
     }
 }
 

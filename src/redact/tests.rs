@@ -319,3 +319,15 @@ fn two_sections_with_text_keep_their_own() {
     assert!(text("result").contains("result") && text("result").contains("9999"));
     assert!(!m.to_string().contains("123-45-6789"));
 }
+
+#[test]
+fn key_globs_match_every_key_even_one_that_looks_like_an_index() {
+    // Locations once spelled array indexes "[0]", and keys starting with "[" skipped the globs.
+    let nurse = redaction().for_roles(&["Nurse".to_string()]).unwrap();
+    let mut m = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{
+        "[member_id]":"ABCDEF12","Member_ID":"GHIJKL34"}}});
+    nurse.redact_message(&mut m);
+    let s = &m["result"]["structuredContent"];
+    assert_eq!(s["[member_id]"], "****EF12", "{m}");
+    assert_eq!(s["Member_ID"], "****KL34", "{m}");
+}
