@@ -1,8 +1,8 @@
 //! Known values: what field rules took out of a message, found again wherever else it appears
 //! (a name in a note, an id in an error message). Built once per message, so building must be
-//! cheap: a table of first bytes instead of an automaton.
+//! cheap: usually a table of first bytes; an automaton when the values could make the table slow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::config::Action;
 use super::detect::Span;
@@ -18,14 +18,35 @@ const FILTER_BITS: usize = 1 << 16;
 /// common beginnings ("2024-") do not pile many values under one key.
 const TIERS: [usize; 3] = [8, 4, MIN_KNOWN_LEN];
 
-/// The values field rules redacted in one message. Each is filed under its first bytes (see
-/// `TIERS`); a bit table of those prefixes rejects almost every position of a text with one
-/// test, and only where a prefix is known are its values compared. Matches are
-/// leftmost-longest and do not overlap.
+/// The table compares at most `TABLE_MAX_BUCKET` values of at most `TABLE_MAX_LEN` bytes where
+/// a prefix hits; values past either bound (thousands of ids sharing a prefix, long texts)
+/// are searched with an Aho-Corasick automaton instead, whose cost stays linear in the text.
+const TABLE_MAX_BUCKET: usize = 8;
+const TABLE_MAX_LEN: usize = 48;
+
+/// The distinct values field rules redacted in one message. Matches are leftmost-longest and
+/// do not overlap, whichever search is used.
 #[derive(Default)]
 pub struct KnownValues {
     values: Vec<Known>,
-    /// Prefix → indexes into `values`, longest value first.
+    search: Search,
+}
+
+#[derive(Default)]
+enum Search {
+    #[default]
+    Nothing,
+    Table(Table),
+    Automaton(aho_corasick::AhoCorasick),
+    /// The automaton could not be built (far too many values): one value at a time.
+    OneByOne,
+}
+
+/// Each value filed under its first bytes (see `TIERS`); a bit table of those prefixes rejects
+/// almost every position of a text with one test, and only where a prefix is known are its
+/// few values compared.
+struct Table {
+    /// Prefix → indexes into the values, longest value first.
     by_prefix: HashMap<u64, Vec<usize>, foldhash::fast::RandomState>,
     filter: Vec<u64>,
     /// Which tiers hold any value.
@@ -48,32 +69,29 @@ fn filter_bit(prefix: u64) -> usize {
 impl KnownValues {
     /// A value given twice is kept once, as first given.
     pub fn new(values: Vec<Known>) -> Self {
-        let mut known = KnownValues {
-            filter: vec![0; FILTER_BITS / 64],
-            ..Default::default()
+        let keep: Vec<bool> = {
+            let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+            values
+                .iter()
+                .map(|k| k.value.len() >= MIN_KNOWN_LEN && seen.insert(k.value.as_str()))
+                .collect()
         };
-        for (i, k) in values.iter().enumerate() {
-            let len = k.value.len();
-            let Some(tier) = TIERS.iter().position(|&n| n <= len) else {
-                continue;
-            };
-            let Some(p) = prefix(k.value.as_bytes(), TIERS[tier]) else {
-                continue;
-            };
-            let filed = known.by_prefix.entry(p).or_default();
-            if filed.iter().any(|&j| values[j].value == k.value) {
-                continue;
-            }
-            filed.push(i);
-            known.tiers[tier] = true;
-            let bit = filter_bit(p);
-            known.filter[bit / 64] |= 1 << (bit % 64);
-        }
-        for indexes in known.by_prefix.values_mut() {
-            indexes.sort_by_key(|&i| std::cmp::Reverse(values[i].value.len()));
-        }
-        known.values = values;
-        known
+        let values: Vec<Known> = values
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(k, keep)| keep.then_some(k))
+            .collect();
+        let search = if values.is_empty() {
+            Search::Nothing
+        } else if let Some(table) = Table::new(&values) {
+            Search::Table(table)
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(values.iter().map(|k| k.value.as_str()))
+                .map_or(Search::OneByOne, Search::Automaton)
+        };
+        KnownValues { values, search }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -82,36 +100,93 @@ impl KnownValues {
 
     /// Every known value in `text`, leftmost-longest, not overlapping.
     pub fn find(&self, text: &str) -> Vec<(Span, Action)> {
-        let mut found = Vec::new();
-        if self.values.is_empty() {
-            return found;
-        }
-        let bytes = text.as_bytes();
-        let mut at = 0;
-        while at + MIN_KNOWN_LEN <= bytes.len() {
-            match self.longest_at(&bytes[at..]) {
-                Some(k) => {
-                    let end = at + k.value.len();
-                    found.push((
-                        Span {
-                            start: at,
-                            end,
-                            entity: k.entity,
-                        },
-                        k.action,
-                    ));
-                    at = end;
-                }
-                None => at += 1,
+        let span = |start: usize, k: &Known| {
+            let end = start + k.value.len();
+            let entity = k.entity;
+            (Span { start, end, entity }, k.action)
+        };
+        match &self.search {
+            Search::Nothing => Vec::new(),
+            Search::Table(table) => table
+                .find(&self.values, text.as_bytes())
+                .map(|(at, i)| span(at, &self.values[i]))
+                .collect(),
+            Search::Automaton(ac) => ac
+                .find_iter(text)
+                .map(|m| span(m.start(), &self.values[m.pattern().as_usize()]))
+                .collect(),
+            Search::OneByOne => {
+                let mut found: Vec<_> = self
+                    .values
+                    .iter()
+                    .flat_map(|k| {
+                        text.match_indices(k.value.as_str())
+                            .map(move |(at, _)| span(at, k))
+                    })
+                    .collect();
+                found.sort_by_key(|(s, _)| (s.start, std::cmp::Reverse(s.end)));
+                found
             }
         }
-        found
+    }
+}
+
+impl Table {
+    /// `None` when the values are past the table's bounds.
+    fn new(values: &[Known]) -> Option<Self> {
+        let mut table = Table {
+            by_prefix: HashMap::default(),
+            filter: vec![0; FILTER_BITS / 64],
+            tiers: [false; TIERS.len()],
+        };
+        for (i, k) in values.iter().enumerate() {
+            let len = k.value.len();
+            if len > TABLE_MAX_LEN {
+                return None;
+            }
+            let tier = TIERS.iter().position(|&n| n <= len)?;
+            let p = prefix(k.value.as_bytes(), TIERS[tier])?;
+            let filed = table.by_prefix.entry(p).or_default();
+            if filed.len() == TABLE_MAX_BUCKET {
+                return None;
+            }
+            filed.push(i);
+            table.tiers[tier] = true;
+            let bit = filter_bit(p);
+            table.filter[bit / 64] |= 1 << (bit % 64);
+        }
+        for indexes in table.by_prefix.values_mut() {
+            indexes.sort_by_key(|&i| std::cmp::Reverse(values[i].value.len()));
+        }
+        Some(table)
+    }
+
+    /// (start, value index) of every match.
+    fn find<'a>(
+        &'a self,
+        values: &'a [Known],
+        bytes: &'a [u8],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at + MIN_KNOWN_LEN <= bytes.len() {
+                let start = at;
+                match self.longest_at(values, &bytes[start..]) {
+                    Some(i) => {
+                        at += values[i].value.len();
+                        return Some((start, i));
+                    }
+                    None => at += 1,
+                }
+            }
+            None
+        })
     }
 
     /// The longest known value `rest` starts with. Every value of a higher tier is longer than
     /// any of a lower one, so the first tier with a match has the longest. A whole UTF-8 value
     /// matched inside UTF-8 text always starts and ends on character boundaries.
-    fn longest_at(&self, rest: &[u8]) -> Option<&Known> {
+    fn longest_at(&self, values: &[Known], rest: &[u8]) -> Option<usize> {
         TIERS
             .iter()
             .zip(self.tiers)
@@ -125,8 +200,8 @@ impl KnownValues {
                 self.by_prefix
                     .get(&p)?
                     .iter()
-                    .map(|&i| &self.values[i])
-                    .find(|k| rest.starts_with(k.value.as_bytes()))
+                    .copied()
+                    .find(|&i| rest.starts_with(values[i].value.as_bytes()))
             })
     }
 }
@@ -190,5 +265,23 @@ mod tests {
             found(&k, "é Zoë Chen, mañaña ñaña"),
             ["Zoë Chen", "ñaña", "ñaña"]
         );
+    }
+
+    #[test]
+    fn the_automaton_takes_over_past_the_table_bounds_with_the_same_answers() {
+        let ids: Vec<String> = (0..200).map(|i| format!("PAT-0000{i:04}")).collect();
+        let mut many: Vec<&str> = ids.iter().map(String::as_str).collect();
+        many.extend(["Ana", "Ana Ruiz"]);
+        let k = known(&many);
+        assert!(matches!(k.search, Search::Automaton(_)));
+        assert_eq!(
+            found(&k, "Ana Ruiz: PAT-00000007, PAT-00000199x PAT-0000"),
+            ["Ana Ruiz", "PAT-00000007", "PAT-00000199"]
+        );
+        let long = "x".repeat(TABLE_MAX_LEN + 1);
+        let k = known(&[long.as_str(), "Ana"]);
+        assert!(matches!(k.search, Search::Automaton(_)));
+        assert_eq!(found(&k, &format!("Ana {long}")), ["Ana", long.as_str()]);
+        assert!(matches!(known(&["Ana", "Ruiz"]).search, Search::Table(_)));
     }
 }

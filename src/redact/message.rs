@@ -13,8 +13,34 @@ use super::path::Step;
 use super::{Counts, FieldRule, Known, KnownValues, Redactor, Selector, Tally, MIN_KNOWN_LEN};
 
 /// Strings up to this length are remembered per message with their redaction; longer ones
-/// (free text) rarely repeat.
+/// (free text) rarely repeat. At most `MEMO_MAX_ENTRIES` are, so a body of millions of distinct
+/// short strings cannot make the memo a multiple of its size.
 const MEMO_MAX_LEN: usize = 128;
+const MEMO_MAX_ENTRIES: usize = 1 << 16;
+
+/// Member names of JSON-RPC and of MCP results and content: public constants, never data, so
+/// they are not scrubbed as keys (a known value such as "red" would otherwise rename
+/// `structuredContent`, and clients would lose the content).
+const PROTOCOL_KEYS: [&str; 18] = [
+    "jsonrpc",
+    "id",
+    "method",
+    "params",
+    "result",
+    "error",
+    "code",
+    "message",
+    "data",
+    "content",
+    "structuredContent",
+    "isError",
+    "_meta",
+    "type",
+    "text",
+    "resource",
+    "uri",
+    "mimeType",
+];
 
 /// One step of a location, kept only when the profile has JSONPath rules.
 #[derive(Debug, Clone)]
@@ -27,8 +53,9 @@ enum Loc {
 /// rules can see inside it.
 struct JsonText {
     index: usize,
-    /// `None`: the text is exactly the section's `structuredContent` (MCP asks servers to send
-    /// both), which is redacted once and written into both places.
+    /// `None`: the text is the section's `structuredContent` again — the same bytes, or the same
+    /// JSON once parsed (MCP asks servers to send both) — which is redacted once and written
+    /// into both places.
     parsed: Option<Value>,
 }
 
@@ -52,6 +79,8 @@ impl Redactor {
             .collect();
         for (section, texts) in sections.iter_mut() {
             fields.section(section, texts);
+        }
+        for (_, texts) in sections.iter_mut() {
             for parsed in texts.iter_mut().filter_map(|t| t.parsed.as_mut()) {
                 fields.value(parsed, &mut Vec::new());
             }
@@ -64,6 +93,10 @@ impl Redactor {
                 strings.value(parsed, &mut tally);
             }
             put_json_texts(section, texts);
+            // Only now, with the texts back under `content`, may the section's keys change.
+            if let Value::Object(map) = section {
+                strings.keys(map, &mut tally);
+            }
         }
         drop(sections);
         strings.keys(obj, &mut tally);
@@ -187,11 +220,16 @@ impl<'r> FieldPass<'r> {
                 }
             }
             Value::Array(items) => {
+                let mut removed = Vec::new();
                 for (i, item) in items.iter_mut().enumerate() {
                     if paths {
                         loc.push(Loc::Index(i));
                     }
                     match self.rule(None, loc) {
+                        Some(rule) if rule.action == Action::Remove => {
+                            self.take(item, rule);
+                            removed.push(i);
+                        }
                         Some(rule) => {
                             self.take(item, rule);
                             *item = self.redactor.act_on_value(item, rule.action, rule.entity);
@@ -201,6 +239,9 @@ impl<'r> FieldPass<'r> {
                     if paths {
                         loc.pop();
                     }
+                }
+                for i in removed.into_iter().rev() {
+                    items.remove(i);
                 }
             }
             _ => {}
@@ -235,8 +276,8 @@ fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
 struct StringPass<'r> {
     redactor: &'r Redactor,
     known: KnownValues,
-    /// Short string → its redaction (`None`: unchanged) and what that redaction counted.
-    memo: HashMap<String, (Option<String>, Tally), foldhash::fast::RandomState>,
+    /// Short string → its redaction and what that redaction counted (`None`: unchanged).
+    memo: HashMap<String, Option<Box<(String, Tally)>>, foldhash::fast::RandomState>,
 }
 
 impl<'r> StringPass<'r> {
@@ -252,14 +293,19 @@ impl<'r> StringPass<'r> {
         if text.len() > MEMO_MAX_LEN {
             return self.redactor.scrub(text, &self.known, tally);
         }
-        if let Some((out, own)) = self.memo.get(text) {
-            tally.merge(own, 1);
-            return out.clone();
+        if let Some(remembered) = self.memo.get(text) {
+            return remembered.as_deref().map(|(out, own)| {
+                tally.merge(own, 1);
+                out.clone()
+            });
         }
         let mut own = Tally::default();
         let out = self.redactor.scrub(text, &self.known, &mut own);
         tally.merge(&own, 1);
-        self.memo.insert(text.to_owned(), (out.clone(), own));
+        if self.memo.len() < MEMO_MAX_ENTRIES {
+            let remembered = out.as_ref().map(|o| Box::new((o.clone(), own)));
+            self.memo.insert(text.to_owned(), remembered);
+        }
         out
     }
 
@@ -279,21 +325,21 @@ impl<'r> StringPass<'r> {
         }
     }
 
-    /// A section whose `structuredContent` some text repeats: that content is scanned once,
-    /// and what it counted is counted again for each copy.
+    /// A section's values (its own keys are left to the caller). A `structuredContent` some
+    /// text repeats is scanned once and what it counted is counted again for each copy.
     fn section(&mut self, section: &mut Value, texts: &[JsonText], tally: &mut Tally) {
-        let copies = copies_of_structured(texts);
-        let structured = match section.get_mut("structuredContent") {
-            Some(sc) if copies > 0 => sc,
-            _ => return self.value(section, tally),
+        let Value::Object(map) = section else {
+            return self.value(section, tally);
         };
-        let mut content = std::mem::take(structured);
-        let mut own = Tally::default();
-        self.value(&mut content, &mut own);
-        self.value(section, tally);
-        tally.merge(&own, 1 + copies as u64);
-        if let Some(slot) = section.get_mut("structuredContent") {
-            *slot = content;
+        let copies = copies_of_structured(texts) as u64;
+        for (key, value) in map.iter_mut() {
+            if key == "structuredContent" {
+                let mut own = Tally::default();
+                self.value(value, &mut own);
+                tally.merge(&own, 1 + copies);
+            } else {
+                self.value(value, tally);
+            }
         }
     }
 
@@ -301,7 +347,7 @@ impl<'r> StringPass<'r> {
     /// in it is renamed to its redacted form; keys that collide keep both values.
     fn keys(&mut self, map: &mut Map<String, Value>, tally: &mut Tally) {
         let mut renamed = Vec::new();
-        for key in map.keys() {
+        for key in map.keys().filter(|k| !PROTOCOL_KEYS.contains(&k.as_str())) {
             if let Some(clean) = self.scrub(key, tally) {
                 renamed.push((key.clone(), clean));
             }

@@ -31,7 +31,10 @@ struct Tally([u64; Entity::ALL.len()]);
 
 impl Tally {
     fn add(&mut self, entity: Entity) {
-        self.0[entity as usize] += 1;
+        // `Entity::ALL` lists every kind (tested); `get_mut` keeps a missed one from panicking.
+        if let Some(slot) = self.0.get_mut(entity as usize) {
+            *slot += 1;
+        }
     }
 
     /// Adds `other` in, `times` times.
@@ -173,7 +176,7 @@ impl Redaction {
         let mut iter = chosen.into_iter().map(|(_, r)| r);
         let first = iter.next().unwrap_or_else(|| Arc::clone(&self.default));
         let merged = iter.try_fold(first, |acc, r| acc.union(&r).map(Arc::new));
-        // Should the merged scanner fail to build, the strictest profile still applies.
+        // Should the merged profile fail to build, the default profile applies instead.
         let merged = merged.unwrap_or_else(|_| Arc::clone(&self.default));
         cache.insert(key, Arc::clone(&merged));
         merged

@@ -331,3 +331,49 @@ fn key_globs_match_every_key_even_one_that_looks_like_an_index() {
     assert_eq!(s["[member_id]"], "****EF12", "{m}");
     assert_eq!(s["Member_ID"], "****KL34", "{m}");
 }
+
+#[test]
+fn json_paths_select_members_and_array_items_and_the_last_rule_wins() {
+    let file: RedactionFile = serde_yaml_ng::from_str(
+        r#"
+profiles:
+  p:
+    fields:
+      - { path: "$.patients[*].ssn", action: mask, entity: ssn }
+      - { path: "$.codes[0]", action: remove }
+      - { key: "*note*", action: remove }
+      - { path: "$.patients[*].note", action: mask }
+roles: { R: p }
+"#,
+    )
+    .unwrap();
+    let r = Redaction::compile(Some(&file), None).unwrap();
+    let r = r.for_roles(&["R".to_string()]).unwrap();
+    let payload = json!({"patients":[{"ssn":"x1","note":"n1","other":{"ssn":"keep"}}],
+        "codes":["secret-code","B"]});
+    let mut m = mcp(&payload);
+    r.redact_message(&mut m);
+    let s = &m["result"]["structuredContent"];
+    assert_eq!(s["patients"][0]["ssn"], "[REDACTED:SSN]");
+    assert_eq!(s["patients"][0]["other"]["ssn"], "keep", "paths are exact");
+    assert_eq!(s["patients"][0]["note"], "[REDACTED:FIELD]", "the later rule wins");
+    assert_eq!(s["codes"], json!(["B"]), "a removed item leaves the array");
+    let text = m["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(text).unwrap(), *s);
+    assert!(!m.to_string().contains("secret-code"));
+}
+
+#[test]
+fn a_known_value_inside_a_protocol_member_name_does_not_rename_it() {
+    // "red" is a name a field rule took out; "structuredContent" contains it.
+    let file: RedactionFile = serde_yaml_ng::from_str("roles: {}\ndefault: safe_harbor\n").unwrap();
+    let r = Redaction::compile(Some(&file), None).unwrap();
+    let r = r.for_roles(&["Anyone".to_string()]).unwrap();
+    let mut m = mcp(&json!({"name": "red", "note": "red said hi"}));
+    r.redact_message(&mut m);
+    let s = &m["result"]["structuredContent"];
+    assert_eq!(s["name"], "[REDACTED:NAME]", "{m}");
+    assert_eq!(s["note"], "[REDACTED:NAME] said hi", "{m}");
+    let text = m["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(text).unwrap(), *s);
+}
