@@ -356,7 +356,10 @@ roles: { R: p }
     let s = &m["result"]["structuredContent"];
     assert_eq!(s["patients"][0]["ssn"], "[REDACTED:SSN]");
     assert_eq!(s["patients"][0]["other"]["ssn"], "keep", "paths are exact");
-    assert_eq!(s["patients"][0]["note"], "[REDACTED:FIELD]", "the later rule wins");
+    assert_eq!(
+        s["patients"][0]["note"], "[REDACTED:FIELD]",
+        "the later rule wins"
+    );
     assert_eq!(s["codes"], json!(["B"]), "a removed item leaves the array");
     let text = m["result"]["content"][0]["text"].as_str().unwrap();
     assert_eq!(serde_json::from_str::<Value>(text).unwrap(), *s);
