@@ -126,8 +126,9 @@ pub fn safe_harbor() -> ProfileSpec {
         field("age", Action::Generalize, Some(Entity::Age)),
     ];
     fields.shrink_to_fit();
-    let detect = Entity::DETECTABLE
+    let detect = Entity::ALL
         .into_iter()
+        .filter(|e| e.detectable())
         .map(|e| {
             let action = match e {
                 Entity::Date | Entity::Zip | Entity::Age => Action::Generalize,

@@ -54,23 +54,11 @@ impl Entity {
         Entity::Field,
     ];
 
-    pub const DETECTABLE: [Entity; 15] = [
-        Entity::Name,
-        Entity::Location,
-        Entity::Ssn,
-        Entity::Phone,
-        Entity::Email,
-        Entity::Date,
-        Entity::Mrn,
-        Entity::MemberId,
-        Entity::Ip,
-        Entity::Url,
-        Entity::Card,
-        Entity::Npi,
-        Entity::Mbi,
-        Entity::Zip,
-        Entity::Age,
-    ];
+    /// Kinds a detector (or Safe Harbor's name and address context) can find in free text:
+    /// all but the ones only field rules name.
+    pub fn detectable(self) -> bool {
+        !matches!(self, Entity::Id | Entity::Field)
+    }
 
     pub fn label(self) -> &'static str {
         match self {

@@ -161,7 +161,7 @@ impl<'r> FieldPass<'r> {
     fn rule(&mut self, key: Option<&str>, loc: &[Loc]) -> Option<&'r FieldRule> {
         let r = self.redactor;
         let index = match key {
-            Some(key) if !r.has_paths => match self.by_key.get(key) {
+            Some(key) if !r.has_paths() => match self.by_key.get(key) {
                 Some(index) => *index,
                 None => {
                     let index = r.rule_at(Some(key), loc);
@@ -170,7 +170,7 @@ impl<'r> FieldPass<'r> {
                 }
             },
             // Array items are selected by JSONPath only.
-            None if !r.has_paths => None,
+            None if !r.has_paths() => None,
             _ => r.rule_at(key, loc),
         };
         index.map(|i| &r.fields[i])
@@ -192,7 +192,7 @@ impl<'r> FieldPass<'r> {
     }
 
     fn value(&mut self, value: &mut Value, loc: &mut Vec<Loc>) {
-        let paths = self.redactor.has_paths;
+        let paths = self.redactor.has_paths();
         match value {
             Value::Object(map) => {
                 let mut removed = Vec::new();

@@ -104,8 +104,6 @@ impl Selectors {
 pub struct Redactor {
     fields: Vec<FieldRule>,
     selectors: Selectors,
-    /// Some field rule is a JSONPath (locations must then be tracked in full).
-    has_paths: bool,
     detect: HashMap<Entity, Action>,
     key: Option<Arc<Vec<u8>>>,
     scanner: Arc<Scanner>,
@@ -203,9 +201,6 @@ fn build_profile(
     }
     let scanner = Arc::new(Scanner::new(&|e| spec.detect.contains_key(&e))?);
     Ok(Redactor {
-        has_paths: fields
-            .iter()
-            .any(|f| matches!(f.selector, Selector::Path(_))),
         selectors: Selectors::new(&fields)?,
         fields,
         detect: spec.detect.into_iter().collect(),
@@ -260,10 +255,14 @@ struct Known {
 }
 
 impl Redactor {
+    /// Some field rule is a JSONPath (locations must then be tracked in full).
+    fn has_paths(&self) -> bool {
+        !self.selectors.paths.is_empty()
+    }
+
     fn union(&self, other: &Redactor) -> Result<Redactor, String> {
         let mut merged = self.clone();
         merged.fields.extend(other.fields.iter().cloned());
-        merged.has_paths |= other.has_paths;
         merged.selectors = Selectors::new(&merged.fields)?;
         for (e, a) in &other.detect {
             merged.detect.entry(*e).or_insert(*a);
