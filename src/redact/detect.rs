@@ -138,8 +138,13 @@ pub struct Detectors {
     zip_context: Regex,
     street: Regex,
     name: Regex,
+    /// `name`'s context alone, anchored: where it ends, the name begins.
+    name_lead: Regex,
     age: Regex,
 }
+
+/// What introduces a name: a title or a phrase about a person, then white space.
+const NAME_LEAD: &str = r"(?:\b(?:[Pp]atient|[Pp]t\.|[Ss]poke with|[Aa]dherence with|[Ee]mergency contact|[Cc]ontact|[Nn]ext of kin|Mr\.|Mrs\.|Ms\.|Miss|[Nn]ame:?)\s+)";
 
 static DETECTORS: OnceLock<Result<Detectors, String>> = OnceLock::new();
 
@@ -197,9 +202,10 @@ impl Detectors {
             )?,
             // Names need context: a title or a phrase that introduces a person. A heuristic —
             // names elsewhere are caught only when a field rule saw them (known values).
-            name: re(
-                r"(?:\b(?:[Pp]atient|[Pp]t\.|[Ss]poke with|[Aa]dherence with|[Ee]mergency contact|[Cc]ontact|[Nn]ext of kin|Mr\.|Mrs\.|Ms\.|Miss|[Nn]ame:?)\s+)([A-Z][A-Za-z']*[a-z](?:[ -][A-Z][A-Za-z']*[a-z]){0,2})\b",
-            )?,
+            name: re(&format!(
+                r"{NAME_LEAD}([A-Z][A-Za-z']*[a-z](?:[ -][A-Z][A-Za-z']*[a-z]){{0,2}})\b"
+            ))?,
+            name_lead: re(&format!("^{NAME_LEAD}"))?,
             street: re(
                 r"\b\d{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Row|Path|Pl|Place|Ter|Terrace|Cir|Circle|Hwy|Highway|Pkwy|Parkway)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:,?\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?",
             )?,
@@ -476,7 +482,7 @@ impl Scanner {
         let mut at = 0;
         // Where each detector's last rejected candidate ended: the same detector does not get
         // a second try inside it (a rejected card number does not hide a valid card suffix).
-        let mut rejected_until = vec![0; self.kinds.len()];
+        let mut rejected_until = [0; PRIORITY.len()];
         while at <= text.len() {
             let Some(m) = all.search(&regex_automata::Input::new(text).range(at..)) else {
                 break;
@@ -531,14 +537,11 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
             entity,
         })
     };
-    let group = |i: usize, entity| {
-        let caps = kind.regex(d).captures(slice)?;
-        let g = caps.get(i)?;
-        Some(Span {
-            start: base + g.start(),
-            end: base + g.end(),
-            entity,
-        })
+    // Each detector's identifier is a fixed part of its candidate (the digits its pattern
+    // ends with, or what follows the context), read off without a second regex search.
+    let tail = |n: usize, entity| {
+        let start = end.checked_sub(n).filter(|s| *s >= base)?;
+        Some(Span { start, end, entity })
     };
     match kind {
         // The candidate is exactly `ddd-dd-dddd`: its groups are read off by position.
@@ -547,16 +550,16 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
             (slice.len() == 11 && ssn_valid(area, group, serial)).then_some(())?;
             whole(Entity::Ssn)
         }
+        // `… (\d{9})`: the last nine bytes.
         Kind::SsnPlain => {
-            let c = d.ssn_plain.captures(slice)?;
-            let s = c.get(1)?.as_str();
-            ssn_valid(&s[..3], &s[3..5], &s[5..]).then_some(())?;
-            group(1, Entity::Ssn)
+            let s = slice.get(slice.len().checked_sub(9)?..)?;
+            ssn_valid(s.get(..3)?, s.get(3..5)?, s.get(5..)?).then_some(())?;
+            tail(9, Entity::Ssn)
         }
+        // `… (\d{10})`: the last ten bytes.
         Kind::Npi => {
-            let c = d.npi.captures(slice)?;
-            npi_valid(c.get(1)?.as_str()).then_some(())?;
-            group(1, Entity::Npi)
+            npi_valid(slice.get(slice.len().checked_sub(10)?..)?).then_some(())?;
+            tail(10, Entity::Npi)
         }
         Kind::Card => {
             let digits: String = slice.chars().filter(char::is_ascii_digit).collect();
@@ -575,26 +578,31 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
             month_day_valid(m, d).then_some(())?;
             whole(Entity::Date)
         }
+        // `… (\d{5})(?:-\d{4})?`: five digits, or ten bytes with the ZIP+4 suffix.
         Kind::Zip => {
-            let c = d.zip_context.captures(slice)?;
-            let z = c.get(1)?;
-            Some(Span {
-                start: base + z.start(),
-                end: base + slice.len(),
-                entity: Entity::Zip,
-            })
+            let plus4 = slice.len() >= 10 && slice.as_bytes()[slice.len() - 5] == b'-';
+            tail(if plus4 { 10 } else { 5 }, Entity::Zip)
         }
+        // The age is the candidate's first run of digits (no context word has any).
         Kind::Age => {
-            let c = d.age.captures(slice)?;
-            let years = c.get(1).or(c.get(2)).or(c.get(3))?;
+            let digits = slice.trim_start_matches(|c: char| !c.is_ascii_digit());
+            let years = &digits[..digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len())];
             years
-                .as_str()
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (90..=130).contains(n))?;
             whole(Entity::Age)
         }
-        Kind::Name => group(1, Entity::Name),
+        Kind::Name => {
+            let lead = d.name_lead.find(slice)?;
+            Some(Span {
+                start: base + lead.end(),
+                end,
+                entity: Entity::Name,
+            })
+        }
         other => whole(other.entity()),
     }
 }

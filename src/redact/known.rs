@@ -42,9 +42,10 @@ enum Search {
     OneByOne,
 }
 
-/// Each value filed under its first bytes (see `TIERS`); a bit table of those prefixes rejects
-/// almost every position of a text with one test, and only where a prefix is known are its
-/// few values compared.
+/// Each value filed under its first bytes (see `TIERS`); a bit table of those prefixes — and of
+/// every value's first three bytes, so a position is rejected with one test whatever the tiers —
+/// rejects almost every position of a text, and only where a prefix is known are its few values
+/// compared.
 struct Table {
     /// Prefix → indexes into the values, longest value first.
     by_prefix: HashMap<u64, Vec<usize>, foldhash::fast::RandomState>,
@@ -55,6 +56,7 @@ struct Table {
 
 /// The first `n` bytes as a number, padded with a byte UTF-8 never contains so prefixes of
 /// different tiers cannot collide.
+#[inline]
 fn prefix(bytes: &[u8], n: usize) -> Option<u64> {
     let head = bytes.get(..n)?;
     let mut key = [0xFF; 8];
@@ -152,13 +154,23 @@ impl Table {
             }
             filed.push(i);
             table.tiers[tier] = true;
-            let bit = filter_bit(p);
-            table.filter[bit / 64] |= 1 << (bit % 64);
+            table.set(p);
+            table.set(prefix(k.value.as_bytes(), MIN_KNOWN_LEN)?);
         }
         for indexes in table.by_prefix.values_mut() {
             indexes.sort_by_key(|&i| std::cmp::Reverse(values[i].value.len()));
         }
         Some(table)
+    }
+
+    fn set(&mut self, prefix: u64) {
+        let bit = filter_bit(prefix);
+        self.filter[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn has(&self, prefix: u64) -> bool {
+        let bit = filter_bit(prefix);
+        self.filter[bit / 64] & (1 << (bit % 64)) != 0
     }
 
     /// (start, value index) of every match.
@@ -187,14 +199,16 @@ impl Table {
     /// any of a lower one, so the first tier with a match has the longest. A whole UTF-8 value
     /// matched inside UTF-8 text always starts and ends on character boundaries.
     fn longest_at(&self, values: &[Known], rest: &[u8]) -> Option<usize> {
+        if !self.has(prefix(rest, MIN_KNOWN_LEN)?) {
+            return None;
+        }
         TIERS
             .iter()
             .zip(self.tiers)
             .filter(|(_, present)| *present)
             .find_map(|(&n, _)| {
                 let p = prefix(rest, n)?;
-                let bit = filter_bit(p);
-                if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+                if !self.has(p) {
                     return None;
                 }
                 self.by_prefix
