@@ -285,7 +285,7 @@ fn recall_precision_and_field_leaks_on_a_seeded_corpus() {
             "note": sentences.join(" "),
             "patient": {"ssn": ssn, "name": name, "diagnosis": "Essential hypertension"}
         }}});
-        let counts = redactor.redact_message(&mut message);
+        let counts = redactor.redact_value(&mut message).expect("redacts");
         for (k, v) in counts {
             *counted.entry(k.to_string()).or_default() += v;
         }
@@ -350,7 +350,7 @@ fn the_json_in_content_text_gets_the_field_rules_too() {
     let redactor = researcher();
     let payload = json!({"patient":{"ssn":"123-45-6789","name":"Ana Ruiz","mrn":"MRN-1234567"}});
     let mut message = json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":payload.to_string()}]}});
-    redactor.redact_message(&mut message);
+    redactor.redact_value(&mut message).expect("redacts");
     let text = message["result"]["content"][0]["text"].as_str().unwrap();
     let inner: Value = serde_json::from_str(text).unwrap();
     assert_eq!(inner["patient"]["name"], "[REDACTED:NAME]");

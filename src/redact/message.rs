@@ -4,12 +4,11 @@
 //! the same keys; `content[].text` usually repeats `structuredContent` whole).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-
-use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 
 use super::config::Action;
 use super::path::Step;
+use super::tree::{Members, Node, Text};
 use super::{Counts, FieldRule, Known, KnownValues, Redactor, Selector, Tally, MIN_KNOWN_LEN};
 
 /// Strings up to this length are remembered per message with their redaction; longer ones
@@ -49,14 +48,21 @@ enum Loc {
     Index(usize),
 }
 
-/// JSON found in a `content[]` item's `text` (or its embedded resource's), taken out so field
-/// rules can see inside it.
-struct JsonText {
+/// A `content[]` item's text (or its embedded resource's) that may hold JSON, taken out of the
+/// message so it can be parsed.
+struct TakenText<'a> {
+    index: usize,
+    /// `None`: the text is the section's `structuredContent` serialised, byte for byte.
+    text: Option<Text<'a>>,
+}
+
+/// JSON found in a `content[]` item's text, parsed so field rules can see inside it.
+struct JsonText<'t> {
     index: usize,
     /// `None`: the text is the section's `structuredContent` again — the same bytes, or the same
     /// JSON once parsed (MCP asks servers to send both) — which is redacted once and written
     /// into both places.
-    parsed: Option<Value>,
+    parsed: Option<Node<'t>>,
 }
 
 impl Redactor {
@@ -64,38 +70,37 @@ impl Redactor {
     /// protocol's own (`jsonrpc`, `id`, `method`) is payload: `result`, `error` and `params`
     /// as MCP shapes them, and anything else a server adds, so nothing escapes by being put
     /// where the redactor does not look. A message that is not an object is scanned whole.
-    pub fn redact_message(&self, message: &mut Value) -> Counts {
+    pub(super) fn redact_message(&self, message: &mut Node<'_>) -> Counts {
         let mut fields = FieldPass::new(self);
-        let Some(obj) = message.as_object_mut() else {
+        let Node::Object(obj) = message else {
             let mut tally = Tally::default();
             StringPass::new(self, Vec::new()).value(message, &mut tally);
             return tally.into_counts();
         };
-        let mut sections: Vec<(&mut Value, Vec<JsonText>)> = payload_members(obj)
-            .map(|(_, section)| {
-                let texts = take_json_texts(section);
-                (section, texts)
-            })
+        let mut sections: Vec<&mut Node> = payload_members(obj).collect();
+        let taken: Vec<Vec<TakenText>> = sections.iter_mut().map(|s| take_texts(s)).collect();
+        let mut texts: Vec<Vec<JsonText>> = sections
+            .iter_mut()
+            .zip(&taken)
+            .map(|(section, taken)| parse_texts(section, taken))
             .collect();
-        for (section, texts) in sections.iter_mut() {
+        for (section, texts) in sections.iter_mut().zip(&texts) {
             fields.section(section, texts);
         }
-        for (_, texts) in sections.iter_mut() {
-            for parsed in texts.iter_mut().filter_map(|t| t.parsed.as_mut()) {
-                fields.value(parsed, &mut Vec::new());
-            }
+        for parsed in texts.iter_mut().flatten().filter_map(|t| t.parsed.as_mut()) {
+            fields.value(parsed, &mut Vec::new());
         }
         let mut tally = fields.tally;
         let mut strings = StringPass::new(self, fields.known);
-        for (section, texts) in sections.iter_mut() {
+        for (section, texts) in sections.iter_mut().zip(texts.iter_mut()) {
             strings.section(section, texts, &mut tally);
             for parsed in texts.iter_mut().filter_map(|t| t.parsed.as_mut()) {
                 strings.value(parsed, &mut tally);
             }
             put_json_texts(section, texts);
             // Only now, with the texts back under `content`, may the section's keys change.
-            if let Value::Object(map) = section {
-                strings.keys(map, &mut tally);
+            if let Node::Object(members) = &mut **section {
+                strings.keys(members, &mut tally);
             }
         }
         drop(sections);
@@ -177,7 +182,7 @@ impl<'r> FieldPass<'r> {
     }
 
     /// A section's roots; a `structuredContent` some text repeats counts once per copy.
-    fn section(&mut self, section: &mut Value, texts: &[JsonText]) {
+    fn section(&mut self, section: &mut Node, texts: &[JsonText]) {
         let copies = copies_of_structured(texts);
         for (key, root) in payload_roots(section) {
             if copies == 0 || key != Some("structuredContent") {
@@ -191,74 +196,88 @@ impl<'r> FieldPass<'r> {
         }
     }
 
-    fn value(&mut self, value: &mut Value, loc: &mut Vec<Loc>) {
+    fn value(&mut self, value: &mut Node, loc: &mut Vec<Loc>) {
         let paths = self.redactor.has_paths();
         match value {
-            Value::Object(map) => {
+            Node::Object(members) => {
                 let mut removed = Vec::new();
-                for (key, v) in map.iter_mut() {
+                for (i, (key, v)) in members.iter_mut().enumerate() {
                     if paths {
-                        loc.push(Loc::Key(key.clone()));
+                        loc.push(Loc::Key(key.to_string()));
                     }
-                    match self.rule(Some(key), loc) {
-                        Some(rule) if rule.action == Action::Remove => {
-                            self.take(v, rule);
-                            removed.push(key.clone());
-                        }
-                        Some(rule) => {
-                            self.take(v, rule);
-                            *v = self.redactor.act_on_value(v, rule.action, rule.entity);
-                        }
-                        None => self.value(v, loc),
+                    if self.apply(Some(key), v, loc) {
+                        removed.push(i);
                     }
                     if paths {
                         loc.pop();
                     }
                 }
-                for key in removed {
-                    map.remove(&key);
-                }
+                remove_at(members, &removed);
             }
-            Value::Array(items) => {
+            Node::Array(items) => {
                 let mut removed = Vec::new();
                 for (i, item) in items.iter_mut().enumerate() {
                     if paths {
                         loc.push(Loc::Index(i));
                     }
-                    match self.rule(None, loc) {
-                        Some(rule) if rule.action == Action::Remove => {
-                            self.take(item, rule);
-                            removed.push(i);
-                        }
-                        Some(rule) => {
-                            self.take(item, rule);
-                            *item = self.redactor.act_on_value(item, rule.action, rule.entity);
-                        }
-                        None => self.value(item, loc),
+                    if self.apply(None, item, loc) {
+                        removed.push(i);
                     }
                     if paths {
                         loc.pop();
                     }
                 }
-                for i in removed.into_iter().rev() {
-                    items.remove(i);
-                }
+                remove_at(items, &removed);
             }
             _ => {}
         }
     }
 
+    /// Acts on one member or item as its rule says, or walks into it; `true` when the rule
+    /// removes it.
+    fn apply(&mut self, key: Option<&str>, value: &mut Node, loc: &mut Vec<Loc>) -> bool {
+        match self.rule(key, loc) {
+            Some(rule) if rule.action == Action::Remove => {
+                self.take(value, rule);
+                true
+            }
+            Some(rule) => {
+                self.take(value, rule);
+                *value = self.redactor.act_on_value(value, rule.action, rule.entity);
+                false
+            }
+            None => {
+                self.value(value, loc);
+                false
+            }
+        }
+    }
+
     /// Counts a selected value and remembers its strings, to be scrubbed from free text too.
-    fn take(&mut self, value: &Value, rule: &FieldRule) {
+    fn take(&mut self, value: &Node, rule: &FieldRule) {
         self.tally.add(rule.entity);
         collect_known(value, rule, &mut self.known);
     }
 }
 
-fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
+/// Removes the items at `at` (ascending indexes) in one pass.
+fn remove_at<T>(items: &mut Vec<T>, at: &[usize]) {
+    if at.is_empty() {
+        return;
+    }
+    let mut at = at.iter().peekable();
+    let mut i = 0;
+    items.retain(|_| {
+        let remove = at.next_if_eq(&&i).is_some();
+        i += 1;
+        !remove
+    });
+}
+
+fn collect_known(value: &Node, rule: &FieldRule, known: &mut Vec<Known>) {
     match value {
-        Value::String(s) if s.len() >= MIN_KNOWN_LEN => known.push(Known {
-            value: s.clone(),
+        Node::String(s) if s.len() >= MIN_KNOWN_LEN => known.push(Known {
+            value: s.to_string(),
             entity: rule.entity,
             action: if rule.action == Action::Remove {
                 Action::Mask
@@ -266,8 +285,10 @@ fn collect_known(value: &Value, rule: &FieldRule, known: &mut Vec<Known>) {
                 rule.action
             },
         }),
-        Value::Array(items) => items.iter().for_each(|v| collect_known(v, rule, known)),
-        Value::Object(map) => map.values().for_each(|v| collect_known(v, rule, known)),
+        Node::Array(items) => items.iter().for_each(|v| collect_known(v, rule, known)),
+        Node::Object(members) => members
+            .iter()
+            .for_each(|(_, v)| collect_known(v, rule, known)),
         _ => {}
     }
 }
@@ -309,17 +330,17 @@ impl<'r> StringPass<'r> {
         out
     }
 
-    fn value(&mut self, value: &mut Value, tally: &mut Tally) {
+    fn value(&mut self, value: &mut Node, tally: &mut Tally) {
         match value {
-            Value::String(s) => {
+            Node::String(s) => {
                 if let Some(clean) = self.scrub(s, tally) {
-                    *s = clean;
+                    *s = Cow::Owned(clean);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.value(v, tally)),
-            Value::Object(map) => {
-                map.values_mut().for_each(|v| self.value(v, tally));
-                self.keys(map, tally);
+            Node::Array(items) => items.iter_mut().for_each(|v| self.value(v, tally)),
+            Node::Object(members) => {
+                members.iter_mut().for_each(|(_, v)| self.value(v, tally));
+                self.keys(members, tally);
             }
             _ => {}
         }
@@ -327,12 +348,12 @@ impl<'r> StringPass<'r> {
 
     /// A section's values (its own keys are left to the caller). A `structuredContent` some
     /// text repeats is scanned once and what it counted is counted again for each copy.
-    fn section(&mut self, section: &mut Value, texts: &[JsonText], tally: &mut Tally) {
-        let Value::Object(map) = section else {
+    fn section(&mut self, section: &mut Node, texts: &[JsonText], tally: &mut Tally) {
+        let Node::Object(members) = section else {
             return self.value(section, tally);
         };
         let copies = copies_of_structured(texts) as u64;
-        for (key, value) in map.iter_mut() {
+        for (key, value) in members.iter_mut() {
             if key == "structuredContent" {
                 let mut own = Tally::default();
                 self.value(value, &mut own);
@@ -345,53 +366,66 @@ impl<'r> StringPass<'r> {
 
     /// Object keys carry data too (a map keyed by SSN or by name): a key with an identifier
     /// in it is renamed to its redacted form; keys that collide keep both values.
-    fn keys(&mut self, map: &mut Map<String, Value>, tally: &mut Tally) {
+    fn keys(&mut self, members: &mut Members, tally: &mut Tally) {
         let mut renamed = Vec::new();
-        for key in map.keys().filter(|k| !PROTOCOL_KEYS.contains(&k.as_str())) {
+        for (i, (key, _)) in members.iter().enumerate() {
+            if PROTOCOL_KEYS.contains(&key.as_ref()) {
+                continue;
+            }
             if let Some(clean) = self.scrub(key, tally) {
-                renamed.push((key.clone(), clean));
+                renamed.push((i, clean));
             }
         }
-        for (old, mut new) in renamed {
-            if let Some(v) = map.remove(&old) {
-                while map.contains_key(&new) {
-                    new.push('\'');
-                }
-                map.insert(new, v);
+        if renamed.is_empty() {
+            return;
+        }
+        let mut taken: HashSet<String, foldhash::fast::RandomState> =
+            members.iter().map(|(k, _)| k.to_string()).collect();
+        for (i, mut new) in renamed {
+            let Some((key, _)) = members.get_mut(i) else {
+                continue;
+            };
+            taken.remove(key.as_ref());
+            while taken.contains(&new) {
+                new.push('\'');
             }
+            taken.insert(new.clone());
+            *key = Cow::Owned(new);
         }
     }
 }
 
 /// The members of a message that carry data: all but the protocol's own — and those only when
 /// they have the protocol's shape (a `method` that is an object is data like any other).
-fn payload_members(
-    message: &mut Map<String, Value>,
-) -> impl Iterator<Item = (&String, &mut Value)> {
-    message.iter_mut().filter(|(k, v)| match k.as_str() {
-        "jsonrpc" | "method" => !v.is_string(),
-        "id" => !(v.is_string() || v.is_number() || v.is_null()),
-        _ => true,
-    })
+fn payload_members<'m, 'a>(message: &'m mut Members<'a>) -> impl Iterator<Item = &'m mut Node<'a>> {
+    message
+        .iter_mut()
+        .filter(|(k, v)| match k.as_ref() {
+            "jsonrpc" | "method" => !matches!(v, Node::String(_)),
+            "id" => !matches!(v, Node::String(_) | Node::Number(_) | Node::Null),
+            _ => true,
+        })
+        .map(|(_, v)| v)
 }
 
 /// Where field rules apply inside a section: an MCP result's `structuredContent`, legacy
 /// `data` and any other member a server adds (`content` is scanned item by item instead);
 /// anything else is its own root. Each root comes with its member name, if it is one.
-fn payload_roots(section: &mut Value) -> Vec<(Option<&str>, &mut Value)> {
-    let shaped = section.as_object().is_some_and(|map| {
-        ["structuredContent", "data", "content", "message"]
-            .iter()
-            .any(|k| map.contains_key(*k))
-    });
+fn payload_roots<'s, 'a>(section: &'s mut Node<'a>) -> Vec<(Option<&'s str>, &'s mut Node<'a>)> {
+    let shaped = matches!(section, Node::Object(members) if members.iter().any(|(k, _)| {
+        ["structuredContent", "data", "content", "message"].contains(&k.as_ref())
+    }));
     if !shaped {
         return vec![(None, section)];
     }
     match section {
-        Value::Object(map) => map
+        Node::Object(members) => members
             .iter_mut()
-            .filter(|(k, _)| k.as_str() != "content")
-            .map(|(k, v)| (Some(k.as_str()), v))
+            .filter(|(k, _)| k != "content")
+            .map(|(k, v)| {
+                let k: &Text = k;
+                (Some(k.as_ref()), v)
+            })
             .collect(),
         _ => vec![],
     }
@@ -403,7 +437,7 @@ fn copies_of_structured(texts: &[JsonText]) -> usize {
 }
 
 /// The text slot of a `content[]` item: its own `text`, or its embedded resource's.
-fn text_slot(item: &mut Value) -> Option<&mut Value> {
+fn text_slot<'n, 'a>(item: &'n mut Node<'a>) -> Option<&'n mut Node<'a>> {
     if item.get("text").is_some() {
         item.get_mut("text")
     } else {
@@ -411,47 +445,78 @@ fn text_slot(item: &mut Value) -> Option<&mut Value> {
     }
 }
 
-/// Takes the JSON out of `content[].text` and `content[].resource.text` for field rules,
-/// leaving `null` in its place; blanks embedded binary blobs (unreadable, so not sendable).
-fn take_json_texts(section: &mut Value) -> Vec<JsonText> {
+fn content_slot<'n, 'a>(section: &'n mut Node<'a>, index: usize) -> Option<&'n mut Node<'a>> {
+    section
+        .get_mut("content")
+        .and_then(Node::as_array_mut)
+        .and_then(|items| items.get_mut(index))
+        .and_then(text_slot)
+}
+
+/// Takes out of `content[].text` and `content[].resource.text` what may be JSON (leaving
+/// `null` in its place); blanks embedded binary blobs (unreadable, so not sendable).
+fn take_texts<'a>(section: &mut Node<'a>) -> Vec<TakenText<'a>> {
     let mut out = Vec::new();
     let copies = byte_copies_of_structured(section);
-    let Some(items) = section.get_mut("content").and_then(Value::as_array_mut) else {
+    let Some(items) = section.get_mut("content").and_then(Node::as_array_mut) else {
         return out;
     };
     for (index, item) in items.iter_mut().enumerate() {
-        if let Some(Value::Object(res)) = item.get_mut("resource") {
-            if res.contains_key("blob") {
-                res.insert("blob".into(), Value::String(String::new()));
-            }
+        if let Some(blob) = item.get_mut("resource").and_then(|r| r.get_mut("blob")) {
+            *blob = Node::string(String::new());
         }
-        let Some(text) = text_slot(item) else {
+        let Some(slot) = text_slot(item) else {
             continue;
         };
         if copies.contains(&index) {
-            *text = Value::Null;
-            out.push(JsonText {
+            *slot = Node::Null;
+            out.push(TakenText { index, text: None });
+            continue;
+        }
+        if !slot.as_str().is_some_and(opens_json_container) {
+            continue;
+        }
+        if let Node::String(text) = std::mem::replace(slot, Node::Null) {
+            out.push(TakenText {
                 index,
+                text: Some(text),
+            });
+        }
+    }
+    out
+}
+
+/// Whether a text starts like a JSON object or array (only those are parsed).
+fn opens_json_container(text: &str) -> bool {
+    matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'['))
+}
+
+/// Parses the texts taken out; one that is not a JSON object or array goes back as it was.
+fn parse_texts<'t>(section: &mut Node<'_>, taken: &'t [TakenText<'_>]) -> Vec<JsonText<'t>> {
+    let mut out = Vec::new();
+    for t in taken {
+        let Some(text) = &t.text else {
+            out.push(JsonText {
+                index: t.index,
                 parsed: None,
             });
             continue;
-        }
-        let Some(parsed) = text
-            .as_str()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            .filter(|v| v.is_object() || v.is_array())
-        else {
-            continue;
         };
-        *text = Value::Null;
-        out.push(JsonText {
-            index,
-            parsed: Some(parsed),
-        });
+        match Node::parse(text.as_bytes()) {
+            Ok(parsed) if parsed.is_container() => out.push(JsonText {
+                index: t.index,
+                parsed: Some(parsed),
+            }),
+            _ => {
+                if let Some(slot) = content_slot(section, t.index) {
+                    *slot = Node::string(text.to_string());
+                }
+            }
+        }
     }
     if let Some(structured) = section.get("structuredContent") {
         for text in out.iter_mut() {
-            if text.parsed.as_ref() == Some(structured) {
+            if text.parsed.as_ref().is_some_and(|p| p == structured) {
                 text.parsed = None;
             }
         }
@@ -461,14 +526,13 @@ fn take_json_texts(section: &mut Value) -> Vec<JsonText> {
 
 /// The `content[]` items whose text is byte for byte the serialised `structuredContent` (what
 /// a server using serde_json sends): found without parsing them.
-fn byte_copies_of_structured(section: &Value) -> Vec<usize> {
-    let (Some(structured), Some(items)) = (
-        section.get("structuredContent"),
-        section.get("content").and_then(Value::as_array),
-    ) else {
+fn byte_copies_of_structured(section: &Node) -> Vec<usize> {
+    let (Some(structured), Some(Node::Array(items))) =
+        (section.get("structuredContent"), section.get("content"))
+    else {
         return Vec::new();
     };
-    if !(structured.is_object() || structured.is_array()) {
+    if !structured.is_container() {
         return Vec::new();
     }
     items
@@ -476,16 +540,16 @@ fn byte_copies_of_structured(section: &Value) -> Vec<usize> {
         .enumerate()
         .filter(|(_, item)| {
             item.get("text")
-                .and_then(Value::as_str)
+                .and_then(Node::as_str)
                 .is_some_and(|t| serialises_to(structured, t))
         })
         .map(|(i, _)| i)
         .collect()
 }
 
-/// Whether serialising `value` gives exactly `text`, checked while serialising (no string is
-/// built; the first difference stops it).
-fn serialises_to(value: &Value, text: &str) -> bool {
+/// Whether writing `value` gives exactly `text`, checked while writing (no string is built;
+/// the first difference stops it).
+fn serialises_to(value: &Node, text: &str) -> bool {
     struct Compare<'a>(&'a [u8]);
     impl std::io::Write for Compare<'_> {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -502,28 +566,19 @@ fn serialises_to(value: &Value, text: &str) -> bool {
         }
     }
     let mut rest = Compare(text.as_bytes());
-    serde_json::to_writer(&mut rest, value).is_ok() && rest.0.is_empty()
+    value.write(&mut rest).is_ok() && rest.0.is_empty()
 }
 
 /// Puts the redacted JSON texts back, serialised.
-fn put_json_texts(section: &mut Value, texts: &mut Vec<JsonText>) {
-    let structured = section.get("structuredContent").map(to_json);
-    let Some(items) = section.get_mut("content").and_then(Value::as_array_mut) else {
-        return;
-    };
+fn put_json_texts(section: &mut Node<'_>, texts: &mut Vec<JsonText<'_>>) {
+    let structured = section.get("structuredContent").map(Node::to_json_string);
     for text in texts.drain(..) {
         let serialised = match text.parsed {
-            Some(parsed) => to_json(&parsed),
+            Some(parsed) => parsed.to_json_string(),
             None => structured.clone().unwrap_or_default(),
         };
-        if let Some(slot) = items.get_mut(text.index).and_then(text_slot) {
-            *slot = Value::String(serialised);
+        if let Some(slot) = content_slot(section, text.index) {
+            *slot = Node::string(serialised);
         }
     }
-}
-
-/// A value serialised (through `io::Write`, which is faster than `Display`). Serialising a
-/// `Value` cannot fail; were it to, the text would be emptied rather than left unredacted.
-fn to_json(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }

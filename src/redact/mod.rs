@@ -9,6 +9,7 @@ mod known;
 mod message;
 mod path;
 pub mod sse;
+mod tree;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+
+use tree::Node;
 
 use config::{Action, FieldSpec, ProfileSpec, RedactionFile};
 use detect::{Entity, Scanner, Span};
@@ -272,19 +275,29 @@ impl Redactor {
         Ok(merged)
     }
 
-    /// Redacts a whole JSON body: one message or a batch of them.
+    /// Redacts a whole JSON body: one message or a batch of them. The body is parsed once,
+    /// borrowing its strings; what no rule touched is written back as it came (compact).
     pub fn redact_json(&self, body: &[u8]) -> Result<(Vec<u8>, Counts), String> {
-        let mut value: Value =
-            serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
+        let mut root = Node::parse(body).map_err(|e| format!("response is not JSON: {e}"))?;
         let mut counts = Counts::new();
-        match &mut value {
-            Value::Array(items) => items
+        match &mut root {
+            Node::Array(items) => items
                 .iter_mut()
                 .for_each(|m| merge(&mut counts, self.redact_message(m))),
             m => counts = self.redact_message(m),
         }
-        let out = serde_json::to_vec(&value).map_err(|e| format!("redacted response: {e}"))?;
+        let mut out = Vec::with_capacity(body.len());
+        root.write(&mut out)
+            .map_err(|e| format!("redacted response: {e}"))?;
         Ok((out, counts))
+    }
+
+    /// Redacts one parsed message (or batch) in place, through its JSON text.
+    pub fn redact_value(&self, value: &mut Value) -> Result<Counts, String> {
+        let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        let (out, counts) = self.redact_json(&body)?;
+        *value = serde_json::from_slice(&out).map_err(|e| e.to_string())?;
+        Ok(counts)
     }
 
     /// Redacts free text (a non-JSON body) with the detectors alone.
@@ -294,18 +307,19 @@ impl Redactor {
         (out.unwrap_or_else(|| text.to_string()), tally.into_counts())
     }
 
-    fn act_on_value(&self, value: &Value, action: Action, entity: Entity) -> Value {
+    fn act_on_value<'a>(&self, value: &Node<'a>, action: Action, entity: Entity) -> Node<'a> {
         match (value, action, entity) {
-            (Value::Number(n), Action::Generalize, Entity::Age) => match n.as_u64() {
-                Some(age) if age > 89 => Value::String("90+".into()),
+            (Node::Number(n), Action::Generalize, Entity::Age) => match n.as_u64() {
+                Some(age) if age > 89 => Node::string("90+".into()),
                 _ => value.clone(),
             },
-            (Value::Null, _, _) => Value::Null,
-            (Value::String(s), _, _) => Value::String(self.render(s, action, entity)),
-            (Value::Number(_) | Value::Bool(_), _, _) => {
-                Value::String(self.render(&value.to_string(), action, entity))
+            (Node::Null, _, _) => Node::Null,
+            (Node::String(s), _, _) => Node::string(self.render(s, action, entity)),
+            (Node::Number(_) | Node::Bool(_), _, _) => {
+                let text = value.scalar_text().unwrap_or_default();
+                Node::string(self.render(&text, action, entity))
             }
-            _ => Value::String(entity.mask()),
+            _ => Node::string(entity.mask()),
         }
     }
 

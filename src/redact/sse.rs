@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::{merge, Counts, Redactor};
 
 /// A stream being redacted.
@@ -94,25 +92,12 @@ impl SseRedactor {
     }
 
     fn redact_data(&mut self, data: &str) -> String {
-        let redacted = match serde_json::from_str::<Value>(data) {
-            Ok(Value::Array(mut items)) => {
-                for m in items.iter_mut() {
-                    let c = self.redactor.redact_message(m);
-                    merge(&mut self.counts, c);
-                }
-                serde_json::to_string(&items).unwrap_or_default()
-            }
-            Ok(mut message) => {
-                let c = self.redactor.redact_message(&mut message);
-                merge(&mut self.counts, c);
-                serde_json::to_string(&message).unwrap_or_default()
-            }
-            Err(_) => {
-                let (clean, counts) = self.redactor.redact_text(data);
-                merge(&mut self.counts, counts);
-                clean
-            }
+        let (redacted, counts) = match self.redactor.redact_json(data.as_bytes()) {
+            // Written from `str`s and ASCII, so always UTF-8; were it not, nothing is sent.
+            Ok((json, counts)) => (String::from_utf8(json).unwrap_or_default(), counts),
+            Err(_) => self.redactor.redact_text(data),
         };
+        merge(&mut self.counts, counts);
         redacted
             .split('\n')
             .map(|l| format!("data: {l}\n"))

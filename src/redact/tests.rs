@@ -43,7 +43,9 @@ fn mcp(payload: &Value) -> Value {
 fn redact(role: &str, msg: &Value) -> (String, Counts) {
     let r = redaction().for_roles(&[role.to_string()]);
     let mut m = msg.clone();
-    let counts = r.map(|r| r.redact_message(&mut m)).unwrap_or_default();
+    let counts = r
+        .map(|r| r.redact_value(&mut m).unwrap())
+        .unwrap_or_default();
     (m.to_string(), counts)
 }
 
@@ -122,7 +124,7 @@ fn legacy_data_and_errors_are_redacted_too() {
 fn safe_harbor_generalises_zips_dates_and_ages() {
     let r = redaction().for_roles(&["Researcher".into()]).unwrap();
     let mut m = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"zip":"03601","onset_date":"2019-05-02","age":93,"note":"a 93-year-old seen on March 3, 2024"}}});
-    r.redact_message(&mut m);
+    r.redact_value(&mut m).unwrap();
     let s = &m["result"]["structuredContent"];
     assert_eq!(s["zip"], "000");
     assert_eq!(s["onset_date"], "2019");
@@ -197,7 +199,7 @@ fn data_outside_the_mcp_sections_is_redacted_too() {
     let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
     let mut extra = json!({"jsonrpc":"2.0","id":1,"result":{"content":[],"patient":patient()},
         "debug":{"ssn":"123-45-6789","echo":"SSN 123-45-6789"}});
-    redactor.redact_message(&mut extra);
+    redactor.redact_value(&mut extra).unwrap();
     let text = extra.to_string();
     assert!(!text.contains("123-45-6789"), "{text}");
     assert!(
@@ -256,7 +258,7 @@ fn identifiers_in_object_keys_are_redacted() {
     let redactor = redaction().for_roles(&["Billing".to_string()]).unwrap();
     let mut msg = json!({"jsonrpc":"2.0","id":1,"result":{"by_ssn":{
         "123-45-6789":{"plan":"A"},"SSN 219-09-9999":{"plan":"B"}}}});
-    redactor.redact_message(&mut msg);
+    redactor.redact_value(&mut msg).unwrap();
     let text = msg.to_string();
     assert!(
         !text.contains("123-45-6789") && !text.contains("219-09-9999"),
@@ -279,7 +281,10 @@ fn a_text_copy_of_structured_content_is_redacted_like_the_original() {
     let mut pretty = compact.clone();
     pretty["result"]["content"][0]["text"] = json!(serde_json::to_string_pretty(&payload).unwrap());
     let (mut a, mut b) = (compact.clone(), pretty);
-    let (ca, cb) = (nurse.redact_message(&mut a), nurse.redact_message(&mut b));
+    let (ca, cb) = (
+        nurse.redact_value(&mut a).unwrap(),
+        nurse.redact_value(&mut b).unwrap(),
+    );
     assert_eq!(a, b, "same output for both spellings of the copy");
     assert_eq!(ca, cb);
     assert_eq!(ca["ssn"], 2 * 2, "field and note, in both copies: {ca:?}");
@@ -293,7 +298,7 @@ fn a_text_copy_of_structured_content_is_redacted_like_the_original() {
     different["ssn"] = json!("219-09-9999");
     let mut c = compact;
     c["result"]["content"][0]["text"] = json!(different.to_string());
-    nurse.redact_message(&mut c);
+    nurse.redact_value(&mut c).unwrap();
     let out = c.to_string();
     assert!(
         !out.contains("219-09-9999") && !out.contains("123-45-6789"),
@@ -308,7 +313,7 @@ fn two_sections_with_text_keep_their_own() {
     let mut m = json!({"jsonrpc":"2.0","id":1,
         "params":{"content":[{"type":"text","text":"{\"ssn\":\"123-45-6789\",\"from\":\"params\"}"}]},
         "result":{"content":[{"type":"text","text":"{\"ssn\":\"219-09-9999\",\"from\":\"result\"}"}]}});
-    nurse.redact_message(&mut m);
+    nurse.redact_value(&mut m).unwrap();
     let text = |section: &str| {
         m[section]["content"][0]["text"]
             .as_str()
@@ -326,7 +331,7 @@ fn key_globs_match_every_key_even_one_that_looks_like_an_index() {
     let nurse = redaction().for_roles(&["Nurse".to_string()]).unwrap();
     let mut m = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{
         "[member_id]":"ABCDEF12","Member_ID":"GHIJKL34"}}});
-    nurse.redact_message(&mut m);
+    nurse.redact_value(&mut m).unwrap();
     let s = &m["result"]["structuredContent"];
     assert_eq!(s["[member_id]"], "****EF12", "{m}");
     assert_eq!(s["Member_ID"], "****KL34", "{m}");
@@ -352,7 +357,7 @@ roles: { R: p }
     let payload = json!({"patients":[{"ssn":"x1","note":"n1","other":{"ssn":"keep"}}],
         "codes":["secret-code","B"]});
     let mut m = mcp(&payload);
-    r.redact_message(&mut m);
+    r.redact_value(&mut m).unwrap();
     let s = &m["result"]["structuredContent"];
     assert_eq!(s["patients"][0]["ssn"], "[REDACTED:SSN]");
     assert_eq!(s["patients"][0]["other"]["ssn"], "keep", "paths are exact");
@@ -373,7 +378,7 @@ fn a_known_value_inside_a_protocol_member_name_does_not_rename_it() {
     let r = Redaction::compile(Some(&file), None).unwrap();
     let r = r.for_roles(&["Anyone".to_string()]).unwrap();
     let mut m = mcp(&json!({"name": "red", "note": "red said hi"}));
-    r.redact_message(&mut m);
+    r.redact_value(&mut m).unwrap();
     let s = &m["result"]["structuredContent"];
     assert_eq!(s["name"], "[REDACTED:NAME]", "{m}");
     assert_eq!(s["note"], "[REDACTED:NAME] said hi", "{m}");

@@ -1,0 +1,338 @@
+//! The JSON tree redaction walks: parsed by serde_json, but borrowing from the bytes it came
+//! from. A string the input held without escapes stays a slice of it and is written back as it
+//! came; objects keep their members in order. No allocation per string or member name, so
+//! parsing, walking and writing a response costs less than a plain `serde_json::Value` round
+//! trip.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
+
+/// A JSON string. `Borrowed` only ever holds what the parser found between quotes without a
+/// single escape — valid inside quotes as it is — so it is written out unescaped; whatever is
+/// made or changed afterwards is `Owned`, and escaped when written.
+pub type Text<'a> = Cow<'a, str>;
+
+/// An object's members, in the order they came (a repeated name keeps its last value, as
+/// serde_json's own `Value` does, so what is redacted is what clients read).
+pub type Members<'a> = Vec<(Text<'a>, Node<'a>)>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Text<'a>),
+    Array(Vec<Node<'a>>),
+    Object(Members<'a>),
+}
+
+impl<'a> Node<'a> {
+    /// Parses one JSON document (serde_json's grammar and nesting limit).
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// A new string (escaped when written).
+    pub fn string(s: String) -> Self {
+        Node::String(Cow::Owned(s))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match self {
+            Node::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node<'a>> {
+        match self {
+            Node::Object(members) => members.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Node<'a>>> {
+        match self {
+            Node::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn is_container(&self) -> bool {
+        matches!(self, Node::Array(_) | Node::Object(_))
+    }
+
+    /// Writes the node as compact JSON.
+    pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        match self {
+            Node::Null => w.write_all(b"null"),
+            Node::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
+            Node::Number(n) => serde_json::to_writer(&mut *w, n).map_err(io::Error::other),
+            Node::String(s) => write_text(w, s),
+            Node::Array(items) => {
+                w.write_all(b"[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    item.write(w)?;
+                }
+                w.write_all(b"]")
+            }
+            Node::Object(members) => {
+                w.write_all(b"{")?;
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    write_text(w, key)?;
+                    w.write_all(b":")?;
+                    value.write(w)?;
+                }
+                w.write_all(b"}")
+            }
+        }
+    }
+
+    /// The node as compact JSON. Writing to memory cannot fail; were it to, the result would
+    /// be empty rather than partial.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self.write(&mut out) {
+            Ok(()) => out,
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The node as compact JSON text.
+    pub fn to_json_string(&self) -> String {
+        String::from_utf8(self.to_json()).unwrap_or_default()
+    }
+
+    /// The text a scalar would be written as (for rules that act on numbers and booleans).
+    pub fn scalar_text(&self) -> Option<String> {
+        match self {
+            Node::Number(n) => Some(n.to_string()),
+            Node::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn write_text<W: Write>(w: &mut W, text: &Text<'_>) -> io::Result<()> {
+    match text {
+        Cow::Borrowed(raw) => {
+            w.write_all(b"\"")?;
+            w.write_all(raw.as_bytes())?;
+            w.write_all(b"\"")
+        }
+        Cow::Owned(s) => serde_json::to_writer(w, s.as_str()).map_err(io::Error::other),
+    }
+}
+
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Node<'de>, E> {
+        Ok(Number::from_f64(n).map_or(Node::Null, Node::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::String(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Node<'de>, E> {
+        Ok(Node::string(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Node<'de>, E> {
+        Ok(Node::string(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        let mut members = Vec::new();
+        while let Some((Key(key), value)) = map.next_entry()? {
+            members.push((key, value));
+        }
+        drop_repeated_names(&mut members);
+        Ok(Node::Object(members))
+    }
+}
+
+/// Keeps only the last member of each name (linear for the usual small object, a set past it).
+fn drop_repeated_names(members: &mut Members<'_>) {
+    const SMALL: usize = 16;
+    let keep: Vec<bool> = if members.len() <= SMALL {
+        (0..members.len())
+            .map(|i| !members[i + 1..].iter().any(|(k, _)| *k == members[i].0))
+            .collect()
+    } else {
+        let mut later: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+        let mut keep: Vec<bool> = members
+            .iter()
+            .rev()
+            .map(|(k, _)| later.insert(k.as_ref()))
+            .collect();
+        keep.reverse();
+        keep
+    };
+    if keep.iter().all(|k| *k) {
+        return;
+    }
+    let mut flags = keep.into_iter();
+    members.retain(|_| flags.next().unwrap_or(true));
+}
+
+/// A member name: borrowed when it came without escapes (serde's own `Cow<str>` never borrows).
+struct Key<'de>(Text<'de>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn round_trip(json: &str) -> String {
+        String::from_utf8(Node::parse(json.as_bytes()).unwrap().to_json()).unwrap()
+    }
+
+    #[test]
+    fn writes_back_what_it_read_in_order_and_compact() {
+        let json = r#"{"z":1,"a":[true,false,null,-2,3.5,"x"],"m":{"k":"v","e":""}}"#;
+        assert_eq!(round_trip(json), json);
+        assert_eq!(round_trip(" [ 1 , { \"a\" : 2 } ] "), r#"[1,{"a":2}]"#);
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_and_escaped_ones_come_back_valid() {
+        let json = r#"{"plain":"abc é","esc\"aped":"line\nbreak \u0041 \\ \"q\""}"#;
+        let node = Node::parse(json.as_bytes()).unwrap();
+        let Node::Object(members) = &node else {
+            panic!("object")
+        };
+        assert!(matches!(members[0].0, Cow::Borrowed(_)));
+        assert!(matches!(members[0].1, Node::String(Cow::Borrowed("abc é"))));
+        assert!(matches!(members[1].0, Cow::Owned(_)));
+        assert_eq!(members[1].1.as_str(), Some("line\nbreak A \\ \"q\""));
+        let back: Value = serde_json::from_slice(&node.to_json()).unwrap();
+        assert_eq!(back, serde_json::from_str::<Value>(json).unwrap());
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_its_last_value_as_serde_json_does() {
+        assert_eq!(round_trip(r#"{"a":1,"b":2,"a":3}"#), r#"{"b":2,"a":3}"#);
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{}\":{i}", i % 20)).collect();
+        let json = format!("{{{}}}", many.join(","));
+        let node = Node::parse(json.as_bytes()).unwrap();
+        let expected: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&node.to_json()).unwrap(),
+            expected
+        );
+        assert!(matches!(&node, Node::Object(m) if m.len() == 20));
+    }
+
+    #[test]
+    fn numbers_are_written_as_serde_json_writes_them() {
+        for n in [
+            "0",
+            "-1",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.5",
+            "1e300",
+            "0.1",
+        ] {
+            let value: Value = serde_json::from_str(n).unwrap();
+            assert_eq!(round_trip(n), value.to_string(), "{n}");
+        }
+    }
+
+    #[test]
+    fn what_serde_json_refuses_is_refused() {
+        for bad in [
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "\"\u{1}\"",
+            "01",
+            "[1] x",
+            &"[".repeat(200),
+        ] {
+            assert!(Node::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
