@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo fuzz (libFuzzer): the JSON-RPC classifier, the Authorization
-# parser + JWT verifier, and the SSE redactor (random splits give the same output as none).
+# parser + JWT verifier, the SSE redactor (random splits give the same output as none) and the
+# redactor's JSON tree (accepts and writes what serde_json does).
 # Each target starts from its committed corpus in fuzz/corpus/<target>.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 15 s each, all targets)
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc authorization sse_redact)
+[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc authorization sse_redact json_tree)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz (once)..."

@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
     if let Request::Single(call) = &request {
         if call.method == "tools/call" {
             let name = first.pointer("/params/name").and_then(|n| n.as_str());
-            assert_eq!(name, call.tool(), "the classifier and serde_json disagree on the tool");
+            assert_eq!(
+                name,
+                call.tool(),
+                "the classifier and serde_json disagree on the tool"
+            );
         }
     }
 });

@@ -20,7 +20,9 @@ fn redactor() -> Arc<Redactor> {
         let claims = serde_json::json!({"sub": "fuzz", "role": "Researcher"});
         let researcher = identity_from_claims(claims.as_object().cloned().unwrap_or_default())
             .expect("identity");
-        policy.redactor_for(&researcher).expect("Researcher redacts")
+        policy
+            .redactor_for(&researcher)
+            .expect("Researcher redacts")
     })
     .clone()
 }
@@ -50,7 +52,11 @@ fuzz_target!(|data: &[u8]| {
         _ => panic!("one split was cut and the other was not: {whole:?} vs {split:?}"),
     }
     if let Ok(out) = whole {
-        assert!(!has_ssn(&out), "an SSN came out: {}", String::from_utf8_lossy(&out));
+        assert!(
+            !has_ssn(&out),
+            "an SSN came out: {}",
+            String::from_utf8_lossy(&out)
+        );
     }
 });
 
@@ -60,6 +66,8 @@ fn has_ssn(out: &[u8]) -> bool {
     const SSN: &[u8] = b"123-45-6789";
     let joins = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'-');
     out.windows(SSN.len()).enumerate().any(|(i, w)| {
-        w == SSN && !joins(i.checked_sub(1).and_then(|j| out.get(j))) && !joins(out.get(i + SSN.len()))
+        w == SSN
+            && !joins(i.checked_sub(1).and_then(|j| out.get(j)))
+            && !joins(out.get(i + SSN.len()))
     })
 }

@@ -9,7 +9,8 @@ mod known;
 mod message;
 mod path;
 pub mod sse;
-mod tree;
+#[doc(hidden)]
+pub mod tree;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

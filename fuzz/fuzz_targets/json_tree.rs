@@ -1,0 +1,48 @@
+//! The redactor's borrowed JSON tree against serde_json: both accept the same documents, what
+//! the tree writes back reads as the same value (strings it copies unescaped must still be
+//! valid JSON), and a redacted body is valid JSON whenever the input was.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+use mcp_gatekeeper::auth::identity_from_claims;
+use mcp_gatekeeper::policy::Policy;
+use mcp_gatekeeper::redact::tree::Node;
+use mcp_gatekeeper::redact::Redactor;
+use serde_json::Value;
+
+fn redactor() -> Arc<Redactor> {
+    static R: OnceLock<Arc<Redactor>> = OnceLock::new();
+    R.get_or_init(|| {
+        let policy = Policy::from_yaml(include_str!("../../policy/hospital.yaml")).expect("policy");
+        let claims = serde_json::json!({"sub": "fuzz", "role": "Researcher"});
+        let researcher = identity_from_claims(claims.as_object().cloned().unwrap_or_default())
+            .expect("identity");
+        policy
+            .redactor_for(&researcher)
+            .expect("Researcher redacts")
+    })
+    .clone()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let value = serde_json::from_slice::<Value>(data);
+    let node = Node::parse(data);
+    assert_eq!(
+        value.is_ok(),
+        node.is_ok(),
+        "serde_json and the tree disagree"
+    );
+    let (Ok(value), Ok(node)) = (value, node) else {
+        return;
+    };
+    // Both sides written and read back: serde_json's float parsing may differ from the exact
+    // value by an ulp, the same way for both.
+    let written: Value = serde_json::from_slice(&node.to_json()).expect("the tree writes JSON");
+    let expected: Value = serde_json::from_slice(&serde_json::to_vec(&value).expect("writes"))
+        .expect("serde_json reads what it writes");
+    assert_eq!(written, expected);
+    let (redacted, _) = redactor().redact_json(data).expect("valid JSON redacts");
+    serde_json::from_slice::<Value>(&redacted).expect("redacted output is JSON");
+});
