@@ -32,6 +32,7 @@ need wrk wrk
 need nginx nginx
 scripts/ensure-deps.sh
 cargo build --release --workspace --quiet
+cargo build --release --example pingora_floor --quiet
 BIN=$ROOT/target/release
 
 WORK=$(mktemp -d)
@@ -136,6 +137,12 @@ PY
 start_mock MOCK ""
 start_mock MOCK_SSE --sse
 start_nginx "$MOCK"
+# A bare Pingora reverse proxy (examples/pingora_floor.rs): what Pingora itself costs here.
+FLOOR=$(free_port)
+"$ROOT/target/release/examples/pingora_floor" "127.0.0.1:$FLOOR" "127.0.0.1:$MOCK" "$WORKERS" >/dev/null 2>&1 &
+FLOOR_PID=$!
+pids+=($FLOOR_PID)
+wait_port "$FLOOR" || exit 1
 start_gatekeeper "$MOCK_SSE"; GK_SSE=$GK_PORT; GK_SSE_PID=$GK_PID
 start_gatekeeper "$MOCK"; GK=$GK_PORT
 
@@ -181,12 +188,17 @@ c0=$(cpu_us $NGINX_WORKERS)
 N=$(measure "$NGINX" "$DOCTOR" "$PATIENT")
 n_cpu=$(per_request "$c0" "$(cpu_us $NGINX_WORKERS)" "$N")
 read -r n_rps n_p50 n_p99 _ <<<"$N"
+c0=$(cpu_us "$FLOOR_PID")
+P=$(measure "$FLOOR" "$DOCTOR" "$PATIENT")
+p_cpu=$(per_request "$c0" "$(cpu_us "$FLOOR_PID")" "$P")
+read -r p_rps p_p50 p_p99 _ <<<"$P"
 c0=$(cpu_us "$GK_PID")
 G=$(measure "$GK" "$DOCTOR" "$PATIENT")
 g_cpu=$(per_request "$c0" "$(cpu_us "$GK_PID")" "$G")
 read -r g_rps g_p50 g_p99 _ <<<"$G"
 row doctor "mock-mcp directly" "$D" "$d_rps" "$d_p50" "$d_p99"
 row doctor "nginx" "$N" "$d_rps" "$d_p50" "$d_p99"
+row doctor "bare Pingora proxy (floor)" "$P" "$d_rps" "$d_p50" "$d_p99"
 row doctor "gatekeeper" "$G" "$d_rps" "$d_p50" "$d_p99"
 
 RD=$(measure "$MOCK" "$RESEARCHER" "$RECORDS")
@@ -214,8 +226,10 @@ for c in 1 2 4 8 16; do
 done
 if [ -z "$half" ]; then half=1; HALF_GK=$(measure "$GK" "$DOCTOR" "$PATIENT" 1); fi
 HALF_D=$(measure "$MOCK" "$DOCTOR" "$PATIENT" "$half")
+HALF_P=$(measure "$FLOOR" "$DOCTOR" "$PATIENT" "$half")
 read -r hg_rps hg_p50 hg_p99 _ <<<"$HALF_GK"
 read -r hd_rps hd_p50 hd_p99 _ <<<"$HALF_D"
+read -r hp_rps hp_p50 hp_p99 _ <<<"$HALF_P"
 
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$GK_PID/status")
 RSS_SSE_KB=$(awk '/VmHWM/ {print $2}' "/proc/$GK_SSE_PID/status")
@@ -237,6 +251,7 @@ AUDIT_LINES=$(wc -l <"$WORK/audit/audit-$MOCK.log")
   echo
   echo "- load: \`wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION -s benches/load/mcp.lua http://127.0.0.1:PORT/mcp\` (TOKEN, BODY in the environment)"
   echo "- gatekeeper: \`mcp-gatekeeper serve -c conf/gatekeeper.yaml\` (release build) with \`threads: $WORKERS\`, metrics off, audit trail to a file outside the watched config directory"
+  echo "- bare Pingora: \`target/release/examples/pingora_floor 127.0.0.1:PORT 127.0.0.1:UPSTREAM $WORKERS\` (examples/pingora_floor.rs: the gatekeeper's server settings, no filters)"
   echo "- nginx: \`worker_processes $WORKERS\`, \`proxy_pass\` to an upstream block with \`keepalive 64\`, HTTP/1.1, access log off"
   echo "- body: \`$PATIENT\` (researcher, denied: \`get_medical_records\`)"
   echo
@@ -252,8 +267,13 @@ AUDIT_LINES=$(wc -l <"$WORK/audit/audit-$MOCK.log")
   echo "Doctor through the gatekeeper against nginx's plain proxying: throughput" \
     "$(python3 -c "print('%.2f' % ($g_rps/$n_rps))")×, p99 $(python3 -c "print('%.2f' % ($g_p99/$n_p99))")×."
   echo
-  echo "CPU per Doctor request (user + system, from /proc): nginx $n_cpu µs, gatekeeper $g_cpu µs" \
-    "($(python3 -c "print('%.1f' % ($g_cpu/$n_cpu))")×)."
+  echo "A bare Pingora proxy against nginx: throughput" \
+    "$(python3 -c "print('%.2f' % ($p_rps/$n_rps))")×, p99 $(python3 -c "print('%.2f' % ($p_p99/$n_p99))")×;" \
+    "the gatekeeper against the bare Pingora proxy: throughput $(python3 -c "print('%.2f' % ($g_rps/$p_rps))")×."
+  echo
+  echo "CPU per Doctor request (user + system, from /proc): nginx $n_cpu µs, bare Pingora $p_cpu µs," \
+    "gatekeeper $g_cpu µs ($(python3 -c "print('%.1f' % ($g_cpu/$n_cpu))")× nginx," \
+    "$(python3 -c "print('%.1f' % ($g_cpu/$p_cpu))")× bare Pingora)."
   echo
   echo "## Added latency at about half of peak"
   echo
@@ -262,8 +282,10 @@ AUDIT_LINES=$(wc -l <"$WORK/audit/audit-$MOCK.log")
   echo "| | p50 | p99 |"
   echo "|---|---|---|"
   echo "| mock-mcp directly | $hd_p50 µs | $hd_p99 µs |"
+  echo "| through a bare Pingora proxy | $hp_p50 µs | $hp_p99 µs |"
   echo "| through the gatekeeper | $hg_p50 µs | $hg_p99 µs |"
-  echo "| added | $((hg_p50 - hd_p50)) µs | $((hg_p99 - hd_p99)) µs |"
+  echo "| added by bare Pingora | $((hp_p50 - hd_p50)) µs | $((hp_p99 - hd_p99)) µs |"
+  echo "| added by the gatekeeper | $((hg_p50 - hd_p50)) µs | $((hg_p99 - hd_p99)) µs |"
   echo
   echo "## Memory"
   echo
