@@ -385,3 +385,39 @@ fn a_known_value_inside_a_protocol_member_name_does_not_rename_it() {
     let text = m["result"]["content"][0]["text"].as_str().unwrap();
     assert_eq!(serde_json::from_str::<Value>(text).unwrap(), *s);
 }
+
+#[test]
+fn what_no_rule_touches_comes_back_as_it_was_sent_in_order() {
+    let nurse = redaction().for_roles(&["Nurse".into()]).unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":7,"result":{"structuredContent":{"zeta":"a","alpha":[1,2.5,true,null],"note":"BP 128/82, line\nbreak"},"isError":false}}"#;
+    let (out, counts) = nurse.redact_json(body.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), body);
+    assert!(counts.is_empty());
+}
+
+#[test]
+fn a_repeated_member_name_is_sent_once_with_its_last_value_redacted() {
+    let nurse = redaction().for_roles(&["Nurse".into()]).unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"ssn":"123-45-6789"}},"result":{"structuredContent":{"ssn":"234-56-7890","ssn":"345-67-8901"}}}"#;
+    let (out, _) = nurse.redact_json(body.as_bytes()).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.matches("\"result\"").count(), 1, "{out}");
+    assert_eq!(out.matches("\"ssn\"").count(), 1, "{out}");
+    assert!(out.contains("***-**-8901"), "{out}");
+    for digits in ["123-45", "234-56", "345-67", "6789", "7890"] {
+        assert!(!out.contains(digits), "{digits} in {out}");
+    }
+}
+
+#[test]
+fn escaped_strings_are_matched_unescaped_and_written_back_escaped() {
+    let nurse = redaction().for_roles(&["Nurse".into()]).unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"note":"SSN\u0020123\u002d45-6789 \"quoted\"\n"}}}"#;
+    let (out, counts) = nurse.redact_json(body.as_bytes()).unwrap();
+    let back: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        back["result"]["structuredContent"]["note"],
+        "SSN ***-**-6789 \"quoted\"\n"
+    );
+    assert_eq!(counts.get("ssn"), Some(&1));
+}
