@@ -334,7 +334,7 @@ impl<'r> StringPass<'r> {
         match value {
             Node::String(s) => {
                 if let Some(clean) = self.scrub(s, tally) {
-                    *s = Cow::Owned(clean);
+                    *s = Text::from(clean);
                 }
             }
             Node::Array(items) => items.iter_mut().for_each(|v| self.value(v, tally)),
@@ -365,7 +365,9 @@ impl<'r> StringPass<'r> {
     }
 
     /// Object keys carry data too (a map keyed by SSN or by name): a key with an identifier
-    /// in it is renamed to its redacted form; keys that collide keep both values.
+    /// in it is renamed to its redacted form; keys that collide keep both values, the later
+    /// ones numbered (`[REDACTED:SSN]'2`). Numbers come from a counter per name, so a map of
+    /// thousands of SSNs costs linear time and output, not a quote per earlier collision.
     fn keys(&mut self, members: &mut Members, tally: &mut Tally) {
         let mut renamed = Vec::new();
         for (i, (key, _)) in members.iter().enumerate() {
@@ -379,18 +381,26 @@ impl<'r> StringPass<'r> {
         if renamed.is_empty() {
             return;
         }
-        let mut taken: HashSet<String, foldhash::fast::RandomState> =
-            members.iter().map(|(k, _)| k.to_string()).collect();
-        for (i, mut new) in renamed {
+        let hasher = foldhash::fast::RandomState::default();
+        let mut taken: HashSet<String, _> = HashSet::with_hasher(hasher.clone());
+        taken.extend(members.iter().map(|(k, _)| k.to_string()));
+        let mut next: HashMap<String, usize, _> = HashMap::with_hasher(hasher);
+        for (i, clean) in renamed {
             let Some((key, _)) = members.get_mut(i) else {
                 continue;
             };
             taken.remove(key.as_ref());
-            while taken.contains(&new) {
-                new.push('\'');
+            let mut new = clean;
+            if taken.contains(&new) {
+                let base = new.clone();
+                let n = next.entry(base.clone()).or_insert(1);
+                while taken.contains(&new) {
+                    *n += 1;
+                    new = format!("{base}'{n}");
+                }
             }
             taken.insert(new.clone());
-            *key = Cow::Owned(new);
+            *key = Text::from(new);
         }
     }
 }
@@ -422,10 +432,7 @@ fn payload_roots<'s, 'a>(section: &'s mut Node<'a>) -> Vec<(Option<&'s str>, &'s
         Node::Object(members) => members
             .iter_mut()
             .filter(|(k, _)| k != "content")
-            .map(|(k, v)| {
-                let k: &Text = k;
-                (Some(k.as_ref()), v)
-            })
+            .map(|(k, v)| (Some(&**k), v))
             .collect(),
         _ => vec![],
     }
@@ -445,12 +452,9 @@ fn text_slot<'n, 'a>(item: &'n mut Node<'a>) -> Option<&'n mut Node<'a>> {
     }
 }
 
-fn content_slot<'n, 'a>(section: &'n mut Node<'a>, index: usize) -> Option<&'n mut Node<'a>> {
-    section
-        .get_mut("content")
-        .and_then(Node::as_array_mut)
-        .and_then(|items| items.get_mut(index))
-        .and_then(text_slot)
+/// A section's `content[]` items, looked up once per pass (a section may have many members).
+fn content_items<'n, 'a>(section: &'n mut Node<'a>) -> Option<&'n mut Vec<Node<'a>>> {
+    section.get_mut("content").and_then(Node::as_array_mut)
 }
 
 /// Takes out of `content[].text` and `content[].resource.text` what may be JSON (leaving
@@ -458,9 +462,10 @@ fn content_slot<'n, 'a>(section: &'n mut Node<'a>, index: usize) -> Option<&'n m
 fn take_texts<'a>(section: &mut Node<'a>) -> Vec<TakenText<'a>> {
     let mut out = Vec::new();
     let copies = byte_copies_of_structured(section);
-    let Some(items) = section.get_mut("content").and_then(Node::as_array_mut) else {
+    let Some(items) = content_items(section) else {
         return out;
     };
+    // `copies` is in ascending order.
     for (index, item) in items.iter_mut().enumerate() {
         if let Some(blob) = item.get_mut("resource").and_then(|r| r.get_mut("blob")) {
             *blob = Node::string(String::new());
@@ -468,7 +473,7 @@ fn take_texts<'a>(section: &mut Node<'a>) -> Vec<TakenText<'a>> {
         let Some(slot) = text_slot(item) else {
             continue;
         };
-        if copies.contains(&index) {
+        if copies.binary_search(&index).is_ok() {
             *slot = Node::Null;
             out.push(TakenText { index, text: None });
             continue;
@@ -494,6 +499,7 @@ fn opens_json_container(text: &str) -> bool {
 /// Parses the texts taken out; one that is not a JSON object or array goes back as it was.
 fn parse_texts<'t>(section: &mut Node<'_>, taken: &'t [TakenText<'_>]) -> Vec<JsonText<'t>> {
     let mut out = Vec::new();
+    let mut items = content_items(section);
     for t in taken {
         let Some(text) = &t.text else {
             out.push(JsonText {
@@ -508,7 +514,8 @@ fn parse_texts<'t>(section: &mut Node<'_>, taken: &'t [TakenText<'_>]) -> Vec<Js
                 parsed: Some(parsed),
             }),
             _ => {
-                if let Some(slot) = content_slot(section, t.index) {
+                let item = items.as_mut().and_then(|items| items.get_mut(t.index));
+                if let Some(slot) = item.and_then(text_slot) {
                     *slot = Node::string(text.to_string());
                 }
             }
@@ -572,12 +579,15 @@ fn serialises_to(value: &Node, text: &str) -> bool {
 /// Puts the redacted JSON texts back, serialised.
 fn put_json_texts(section: &mut Node<'_>, texts: &mut Vec<JsonText<'_>>) {
     let structured = section.get("structuredContent").map(Node::to_json_string);
+    let Some(items) = content_items(section) else {
+        return;
+    };
     for text in texts.drain(..) {
         let serialised = match text.parsed {
             Some(parsed) => parsed.to_json_string(),
             None => structured.clone().unwrap_or_default(),
         };
-        if let Some(slot) = content_slot(section, text.index) {
+        if let Some(slot) = items.get_mut(text.index).and_then(text_slot) {
             *slot = Node::string(serialised);
         }
     }

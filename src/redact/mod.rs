@@ -293,7 +293,8 @@ impl Redactor {
         Ok((out, counts))
     }
 
-    /// Redacts one parsed message (or batch) in place, through its JSON text.
+    /// Redacts one parsed message (or batch) in place, through its JSON text: for callers
+    /// (and tests) that hold a `serde_json::Value`; the proxy redacts bytes with `redact_json`.
     pub fn redact_value(&self, value: &mut Value) -> Result<Counts, String> {
         let body = serde_json::to_vec(value).map_err(|e| e.to_string())?;
         let (out, counts) = self.redact_json(&body)?;

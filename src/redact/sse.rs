@@ -93,7 +93,8 @@ impl SseRedactor {
 
     fn redact_data(&mut self, data: &str) -> String {
         let (redacted, counts) = match self.redactor.redact_json(data.as_bytes()) {
-            // Written from `str`s and ASCII, so always UTF-8; were it not, nothing is sent.
+            // Written from `str`s and ASCII, so always UTF-8; were it not, the event would go
+            // out with an empty `data:` line rather than anything unredacted.
             Ok((json, counts)) => (String::from_utf8(json).unwrap_or_default(), counts),
             Err(_) => self.redactor.redact_text(data),
         };

@@ -421,3 +421,23 @@ fn escaped_strings_are_matched_unescaped_and_written_back_escaped() {
     );
     assert_eq!(counts.get("ssn"), Some(&1));
 }
+
+#[test]
+fn keys_that_redact_to_the_same_name_are_numbered_and_keep_their_values() {
+    let billing = redaction().for_roles(&["Billing".into()]).unwrap();
+    let mut map = serde_json::Map::new();
+    map.insert("[REDACTED:SSN]".into(), json!("was here"));
+    for i in 0..5000 {
+        map.insert(format!("{:03}-45-{:04}", 100 + i % 500, 1000 + i), json!(i));
+    }
+    let mut msg = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"by_ssn": map}}});
+    billing.redact_value(&mut msg).unwrap();
+    let out = msg["result"]["structuredContent"]["by_ssn"]
+        .as_object()
+        .unwrap();
+    assert_eq!(out.len(), 5001);
+    assert_eq!(out["[REDACTED:SSN]"], "was here");
+    assert_eq!(out["[REDACTED:SSN]'2"], 0);
+    assert_eq!(out["[REDACTED:SSN]'5001"], 4999);
+    assert!(out.keys().all(|k| k.starts_with("[REDACTED:SSN]")));
+}

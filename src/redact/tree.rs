@@ -12,10 +12,42 @@ use std::io::{self, Write};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
-/// A JSON string. `Borrowed` only ever holds what the parser found between quotes without a
-/// single escape — valid inside quotes as it is — so it is written out unescaped; whatever is
-/// made or changed afterwards is `Owned`, and escaped when written.
-pub type Text<'a> = Cow<'a, str>;
+/// A JSON string. Only the parser can make a borrowed one — what it found between quotes
+/// without a single escape, valid inside quotes as it is — so that is written out unescaped;
+/// every `Text` made from a `String` is escaped when written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Text<'a>(Cow<'a, str>);
+
+impl From<String> for Text<'_> {
+    fn from(s: String) -> Self {
+        Text(Cow::Owned(s))
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
 
 /// An object's members, in the order they came (a repeated name keeps its last value, as
 /// serde_json's own `Value` does, so what is redacted is what clients read).
@@ -39,7 +71,7 @@ impl<'a> Node<'a> {
 
     /// A new string (escaped when written).
     pub fn string(s: String) -> Self {
-        Node::String(Cow::Owned(s))
+        Node::String(Text::from(s))
     }
 
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
@@ -132,7 +164,7 @@ impl<'a> Node<'a> {
 }
 
 fn write_text<W: Write>(w: &mut W, text: &Text<'_>) -> io::Result<()> {
-    match text {
+    match &text.0 {
         Cow::Borrowed(raw) => {
             w.write_all(b"\"")?;
             w.write_all(raw.as_bytes())?;
@@ -170,11 +202,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_f64<E>(self, n: f64) -> Result<Node<'de>, E> {
+        // serde_json refuses numbers out of f64's range, so `n` is finite: `Null` is unreachable.
         Ok(Number::from_f64(n).map_or(Node::Null, Node::Number))
     }
 
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Borrowed(s)))
+        Ok(Node::String(Text(Cow::Borrowed(s))))
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Node<'de>, E> {
@@ -247,13 +280,13 @@ impl<'de> Deserialize<'de> for Key<'de> {
                 f.write_str("a member name")
             }
             fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(s)))
+                Ok(Key(Text(Cow::Borrowed(s))))
             }
             fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
+                Ok(Key(Text::from(s.to_owned())))
             }
             fn visit_string<E>(self, s: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(s)))
+                Ok(Key(Text::from(s)))
             }
         }
         d.deserialize_str(KeyVisitor)
@@ -283,9 +316,12 @@ mod tests {
         let Node::Object(members) = &node else {
             panic!("object")
         };
-        assert!(matches!(members[0].0, Cow::Borrowed(_)));
-        assert!(matches!(members[0].1, Node::String(Cow::Borrowed("abc é"))));
-        assert!(matches!(members[1].0, Cow::Owned(_)));
+        assert!(matches!(members[0].0 .0, Cow::Borrowed(_)));
+        assert!(matches!(
+            &members[0].1,
+            Node::String(Text(Cow::Borrowed("abc é")))
+        ));
+        assert!(matches!(members[1].0 .0, Cow::Owned(_)));
         assert_eq!(members[1].1.as_str(), Some("line\nbreak A \\ \"q\""));
         let back: Value = serde_json::from_slice(&node.to_json()).unwrap();
         assert_eq!(back, serde_json::from_str::<Value>(json).unwrap());
@@ -305,6 +341,8 @@ mod tests {
         assert!(matches!(&node, Node::Object(m) if m.len() == 20));
     }
 
+    /// Also the guard against serde_json's `arbitrary_precision` feature being switched on by
+    /// some dependency: numbers would then arrive as maps, and this would fail.
     #[test]
     fn numbers_are_written_as_serde_json_writes_them() {
         for n in [
