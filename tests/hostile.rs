@@ -1058,6 +1058,9 @@ fn slow_clients_are_cut_off_by_the_request_deadline() {
 fn connections_past_the_cap_get_503() {
     let stack = Stack::start(false);
     let gate = gate_with(stack.mock.addr, "limits:\n  max_connections: 2\n");
+    // The harness's readiness probe was a connection too: once the gatekeeper has seen it
+    // close, both places are free (otherwise one held connection could be the one refused).
+    wait_for_metric(&gate, "gatekeeper_open_connections", 0.0);
     // Two connections held open (each mid-header, within the deadline).
     let mut held: Vec<TcpStream> = (0..2)
         .map(|_| {
