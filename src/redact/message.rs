@@ -104,6 +104,9 @@ impl Redactor {
             }
         }
         drop(sections);
+        for value in protocol_strings(obj) {
+            strings.value(value, &mut tally);
+        }
         strings.keys(obj, &mut tally);
         tally.into_counts()
     }
@@ -414,6 +417,23 @@ fn payload_members<'m, 'a>(message: &'m mut Members<'a>) -> impl Iterator<Item =
             "jsonrpc" | "method" => !matches!(v, Node::String(_)),
             "id" => !matches!(v, Node::String(_) | Node::Number(_) | Node::Null),
             _ => true,
+        })
+        .map(|(_, v)| v)
+}
+
+/// The protocol's own string members — `method`, a string `id`, a `jsonrpc` other than "2.0" —
+/// which are not payload but are written by the server all the same: the detectors and known
+/// values see them too (an SSN put in an `id` or a `method` does not pass). Only the exact
+/// version string is left alone, so a known value "2.0" cannot break the message.
+fn protocol_strings<'m, 'a>(
+    message: &'m mut Members<'a>,
+) -> impl Iterator<Item = &'m mut Node<'a>> {
+    message
+        .iter_mut()
+        .filter(|(k, v)| match (k.as_ref(), &*v) {
+            ("jsonrpc", Node::String(version)) => version != "2.0",
+            ("method" | "id", Node::String(_)) => true,
+            _ => false,
         })
         .map(|(_, v)| v)
 }

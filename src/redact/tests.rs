@@ -441,3 +441,18 @@ fn keys_that_redact_to_the_same_name_are_numbered_and_keep_their_values() {
     assert_eq!(out["[REDACTED:SSN]'5001"], 4999);
     assert!(out.keys().all(|k| k.starts_with("[REDACTED:SSN]")));
 }
+
+#[test]
+fn identifiers_in_the_protocol_members_are_redacted_but_the_version_is_kept() {
+    let nurse = redaction().for_roles(&["Billing".into()]).unwrap();
+    let body =
+        r#"{"jsonrpc":"n 123-45-6789","id":"123-45-6789","method":"x/123-45-6789","params":{}}"#;
+    let (out, counts) = nurse.redact_json(body.as_bytes()).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains("6789"), "{out}");
+    assert_eq!(counts.get("ssn"), Some(&3));
+    let plain = r#"{"jsonrpc":"2.0","id":"req-7","method":"notifications/message","params":{"level":"info"}}"#;
+    let (out, counts) = nurse.redact_json(plain.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), plain);
+    assert!(counts.is_empty());
+}
