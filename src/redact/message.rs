@@ -430,7 +430,7 @@ fn protocol_strings<'m, 'a>(
 ) -> impl Iterator<Item = &'m mut Node<'a>> {
     message
         .iter_mut()
-        .filter(|(k, v)| match (k.as_ref(), &*v) {
+        .filter(|(k, v)| match (k.as_ref(), v) {
             ("jsonrpc", Node::String(version)) => version != "2.0",
             ("method" | "id", Node::String(_)) => true,
             _ => false,
