@@ -3,28 +3,12 @@
 //! valid JSON), and a redacted body is valid JSON whenever the input was.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+mod researcher;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_gatekeeper::auth::identity_from_claims;
-use mcp_gatekeeper::policy::Policy;
 use mcp_gatekeeper::redact::tree::Node;
-use mcp_gatekeeper::redact::Redactor;
+use researcher::redactor;
 use serde_json::Value;
-
-fn redactor() -> Arc<Redactor> {
-    static R: OnceLock<Arc<Redactor>> = OnceLock::new();
-    R.get_or_init(|| {
-        let policy = Policy::from_yaml(include_str!("../../policy/hospital.yaml")).expect("policy");
-        let claims = serde_json::json!({"sub": "fuzz", "role": "Researcher"});
-        let researcher = identity_from_claims(claims.as_object().cloned().unwrap_or_default())
-            .expect("identity");
-        policy
-            .redactor_for(&researcher)
-            .expect("Researcher redacts")
-    })
-    .clone()
-}
 
 fuzz_target!(|data: &[u8]| {
     let value = serde_json::from_slice::<Value>(data);

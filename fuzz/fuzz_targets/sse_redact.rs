@@ -3,29 +3,13 @@
 //! value the field rules redact never comes out.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+mod researcher;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_gatekeeper::auth::identity_from_claims;
-use mcp_gatekeeper::policy::Policy;
 use mcp_gatekeeper::redact::sse::SseRedactor;
-use mcp_gatekeeper::redact::Redactor;
+use researcher::redactor;
 
 const CAP: usize = 64 * 1024;
-
-fn redactor() -> Arc<Redactor> {
-    static R: OnceLock<Arc<Redactor>> = OnceLock::new();
-    R.get_or_init(|| {
-        let policy = Policy::from_yaml(include_str!("../../policy/hospital.yaml")).expect("policy");
-        let claims = serde_json::json!({"sub": "fuzz", "role": "Researcher"});
-        let researcher = identity_from_claims(claims.as_object().cloned().unwrap_or_default())
-            .expect("identity");
-        policy
-            .redactor_for(&researcher)
-            .expect("Researcher redacts")
-    })
-    .clone()
-}
 
 fn run(chunks: &[&[u8]]) -> Result<Vec<u8>, ()> {
     let mut sse = SseRedactor::new(redactor(), CAP);
