@@ -77,7 +77,7 @@ impl Redactor {
             StringPass::new(self, Vec::new()).value(message, &mut tally);
             return tally.into_counts();
         };
-        let mut sections: Vec<&mut Node> = payload_members(obj).collect();
+        let mut sections: Vec<&mut Node> = members_of(obj, Member::Payload).collect();
         let taken: Vec<Vec<TakenText>> = sections.iter_mut().map(|s| take_texts(s)).collect();
         let mut texts: Vec<Vec<JsonText>> = sections
             .iter_mut()
@@ -104,7 +104,7 @@ impl Redactor {
             }
         }
         drop(sections);
-        for value in protocol_strings(obj) {
+        for value in members_of(obj, Member::ProtocolText) {
             strings.value(value, &mut tally);
         }
         strings.keys(obj, &mut tally);
@@ -408,33 +408,38 @@ impl<'r> StringPass<'r> {
     }
 }
 
-/// The members of a message that carry data: all but the protocol's own — and those only when
-/// they have the protocol's shape (a `method` that is an object is data like any other).
-fn payload_members<'m, 'a>(message: &'m mut Members<'a>) -> impl Iterator<Item = &'m mut Node<'a>> {
-    message
-        .iter_mut()
-        .filter(|(k, v)| match k.as_ref() {
-            "jsonrpc" | "method" => !matches!(v, Node::String(_)),
-            "id" => !matches!(v, Node::String(_) | Node::Number(_) | Node::Null),
-            _ => true,
-        })
-        .map(|(_, v)| v)
+/// What a top-level member of a message is to redaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    /// Data: field rules and detectors (`result`, `error`, `params`, anything a server adds —
+    /// and a protocol member without the protocol's shape: a `method` that is an object).
+    Payload,
+    /// The protocol's own strings — `method`, a string `id`, a `jsonrpc` other than "2.0": not
+    /// payload, but written by the server all the same, so the detectors and known values see
+    /// them too (an SSN put in an `id` does not pass).
+    ProtocolText,
+    /// Left alone: the exact version string (a known value "2.0" must not break the message),
+    /// numeric and null ids.
+    Protocol,
 }
 
-/// The protocol's own string members — `method`, a string `id`, a `jsonrpc` other than "2.0" —
-/// which are not payload but are written by the server all the same: the detectors and known
-/// values see them too (an SSN put in an `id` or a `method` does not pass). Only the exact
-/// version string is left alone, so a known value "2.0" cannot break the message.
-fn protocol_strings<'m, 'a>(
+fn member_kind(key: &str, value: &Node) -> Member {
+    match (key, value) {
+        ("jsonrpc", Node::String(version)) if version == "2.0" => Member::Protocol,
+        ("jsonrpc" | "method" | "id", Node::String(_)) => Member::ProtocolText,
+        ("id", Node::Number(_) | Node::Null) => Member::Protocol,
+        _ => Member::Payload,
+    }
+}
+
+/// The values of a message's members of one kind.
+fn members_of<'m, 'a>(
     message: &'m mut Members<'a>,
+    kind: Member,
 ) -> impl Iterator<Item = &'m mut Node<'a>> {
     message
         .iter_mut()
-        .filter(|(k, v)| match (k.as_ref(), v) {
-            ("jsonrpc", Node::String(version)) => version != "2.0",
-            ("method" | "id", Node::String(_)) => true,
-            _ => false,
-        })
+        .filter(move |(k, v)| member_kind(k, v) == kind)
         .map(|(_, v)| v)
 }
 
