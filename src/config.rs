@@ -10,7 +10,7 @@ use std::str::FromStr;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::Deserialize;
 
-use crate::audit::{OnFailure, Target};
+use crate::audit::{OnFailure, AuditOutput};
 use crate::auth::{JwtRules, KeySource, ProviderConfig};
 
 /// Why the configuration cannot be used. The process refuses to start.
@@ -313,7 +313,7 @@ pub struct Upstream {
 
 #[derive(Clone)]
 pub struct AuditSettings {
-    pub target: Target,
+    pub target: AuditOutput,
     pub queue: usize,
     pub on_failure: OnFailure,
     /// From `GATEKEEPER_AUDIT_KEY`: keys the hash chain and the arguments' HMAC.
@@ -410,7 +410,7 @@ impl Settings {
             watch_files: file.watch_files.unwrap_or(true),
             metrics_listen,
             audit: AuditSettings {
-                target: Target::parse(
+                target: AuditOutput::parse(
                     env.audit_log
                         .as_deref()
                         .or(file.audit.log.as_deref())

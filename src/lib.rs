@@ -7,15 +7,15 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod config;
-pub mod error;
 pub mod jsonrpc;
 pub mod live;
+pub mod percent;
 pub mod metrics;
 pub mod policy;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod redact;
 pub mod reload;
-pub mod session;
+pub mod mcp_session;
 pub mod strict_json;
 pub mod transport;

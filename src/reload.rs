@@ -20,18 +20,18 @@ use crate::policy::Policy;
 const SETTLE: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Target {
+enum WatchedFile {
     Policy,
     Shadow,
     Config,
 }
 
-impl Target {
+impl WatchedFile {
     fn label(self) -> &'static str {
         match self {
-            Target::Policy => "policy",
-            Target::Shadow => "shadow_policy",
-            Target::Config => "config",
+            WatchedFile::Policy => "policy",
+            WatchedFile::Shadow => "shadow_policy",
+            WatchedFile::Config => "config",
         }
     }
 }
@@ -43,7 +43,7 @@ pub struct Reloader {
     config_path: Option<PathBuf>,
     env: Env,
     /// Hash of the content last tried per file, so unrelated events do not re-log old errors.
-    last_seen: Mutex<HashMap<Target, u64>>,
+    last_seen: Mutex<HashMap<WatchedFile, u64>>,
 }
 
 impl Reloader {
@@ -66,24 +66,24 @@ impl Reloader {
         self.live.runtime.load().settings.clone()
     }
 
-    fn path_of(&self, target: Target) -> Option<PathBuf> {
+    fn path_of(&self, target: WatchedFile) -> Option<PathBuf> {
         let settings = self.settings();
         match target {
-            Target::Policy => Some(settings.policy_path),
-            Target::Shadow => settings.shadow_policy_path,
-            Target::Config => self.config_path.clone(),
+            WatchedFile::Policy => Some(settings.policy_path),
+            WatchedFile::Shadow => settings.shadow_policy_path,
+            WatchedFile::Config => self.config_path.clone(),
         }
     }
 
     /// Reloads everything now (SIGHUP), whether or not the files changed.
     pub fn reload_all(&self) {
-        for target in [Target::Config, Target::Policy, Target::Shadow] {
+        for target in [WatchedFile::Config, WatchedFile::Policy, WatchedFile::Shadow] {
             self.reload(target, true);
         }
     }
 
     /// Reloads one file; `force` skips the unchanged-content check.
-    fn reload(&self, target: Target, force: bool) {
+    fn reload(&self, target: WatchedFile, force: bool) {
         let Some(path) = self.path_of(target) else {
             return;
         };
@@ -98,18 +98,18 @@ impl Reloader {
             return;
         }
         let outcome = match target {
-            Target::Policy => Policy::from_yaml(&text).map(|p| {
+            WatchedFile::Policy => Policy::from_yaml(&text).map(|p| {
                 let version = p.version().to_string();
                 self.live.policy.store(Arc::new(p));
                 self.metrics.policy_loaded(&version);
                 version
             }),
-            Target::Shadow => Policy::from_yaml(&text).map(|p| {
+            WatchedFile::Shadow => Policy::from_yaml(&text).map(|p| {
                 let version = p.version().to_string();
                 self.live.shadow.store(Some(Arc::new(p)));
                 version
             }),
-            Target::Config => return self.apply_config(&path),
+            WatchedFile::Config => return self.apply_config(&path),
         };
         self.metrics.reload(target.label(), outcome.is_ok());
         match outcome {
@@ -122,7 +122,7 @@ impl Reloader {
         }
     }
 
-    fn first_sight(&self, target: Target, text: &str) -> bool {
+    fn first_sight(&self, target: WatchedFile, text: &str) -> bool {
         let mut h = DefaultHasher::new();
         text.hash(&mut h);
         let hash = h.finish();
@@ -136,7 +136,7 @@ impl Reloader {
         let new = match Settings::load(Some(path), &self.env) {
             Ok(s) => s,
             Err(e) => {
-                self.metrics.reload(Target::Config.label(), false);
+                self.metrics.reload(WatchedFile::Config.label(), false);
                 tracing::error!(file = %path.display(), error = %e, "reload: configuration rejected; keeping the last good version");
                 return;
             }
@@ -152,7 +152,7 @@ impl Reloader {
         let previous = self.live.runtime.load_full();
         match Runtime::new(merged, Some(&previous)) {
             Ok(runtime) => {
-                self.metrics.reload(Target::Config.label(), true);
+                self.metrics.reload(WatchedFile::Config.label(), true);
                 self.live.runtime.store(Arc::new(runtime));
                 tracing::info!(file = %path.display(), "reload: configuration applied");
             }
@@ -176,7 +176,7 @@ impl Reloader {
             let _ = tx.send(event);
         })?;
         let mut watched = Vec::new();
-        for target in [Target::Policy, Target::Shadow, Target::Config] {
+        for target in [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config] {
             if let Some(dir) = self.path_of(target).as_deref().and_then(watch_dir) {
                 if !watched.contains(&dir) {
                     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
@@ -184,7 +184,7 @@ impl Reloader {
                 }
             }
         }
-        for target in [Target::Policy, Target::Shadow, Target::Config] {
+        for target in [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config] {
             if let Some(path) = self.path_of(target) {
                 if let Ok(text) = std::fs::read_to_string(path) {
                     self.first_sight(target, &text);
@@ -243,14 +243,14 @@ impl Reloader {
                     Err(_) => break,
                 }
             }
-            for target in [Target::Config, Target::Policy, Target::Shadow] {
+            for target in [WatchedFile::Config, WatchedFile::Policy, WatchedFile::Shadow] {
                 self.reload(target, false);
             }
         }
     }
 
     fn watched_names(&self) -> Vec<std::ffi::OsString> {
-        [Target::Policy, Target::Shadow, Target::Config]
+        [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config]
             .into_iter()
             .filter_map(|t| self.path_of(t)?.file_name().map(ToOwned::to_owned))
             .collect()

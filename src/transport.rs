@@ -3,8 +3,7 @@
 //! of the newest revision, and tokens smuggled in the query string (RFC 6750 §2.3, which MCP's
 //! authorization spec forbids). Pure functions over header values; the shell calls them.
 
-use crate::jsonrpc::{Request, Target};
-use crate::policy::percent_decode;
+use crate::jsonrpc::{Request, CallTarget};
 
 /// Protocol revisions the gatekeeper understands. A request naming another is refused
 /// (MCP 2025-06-18, Transports §"Protocol Version Header": 400 Bad Request).
@@ -116,13 +115,13 @@ pub fn check_mirror_headers(
         _ => {}
     }
     let target = match &call.target {
-        Target::Tool {
+        CallTarget::Tool {
             name,
             legacy: false,
             ..
         } => Some(name.as_str()),
-        Target::Prompt { name } => Some(name.as_str()),
-        Target::Resource { uri } => Some(uri.as_str()),
+        CallTarget::Prompt { name } => Some(name.as_str()),
+        CallTarget::Resource { uri } => Some(uri.as_str()),
         _ => None,
     };
     match (name, target) {
@@ -155,7 +154,7 @@ pub fn check_query(query: Option<&str>) -> Result<(), TransportError> {
     let Some(query) = query else { return Ok(()) };
     let names_token = query.split('&').any(|pair| {
         let name = pair.split('=').next().unwrap_or("");
-        let decoded = percent_decode(name).unwrap_or_else(|| name.to_string());
+        let decoded = crate::percent::decode(name).unwrap_or_else(|| name.to_string());
         decoded.eq_ignore_ascii_case("access_token") || decoded.eq_ignore_ascii_case("token")
     });
     if names_token {

@@ -55,16 +55,16 @@ pub enum OnFailure {
 
 /// Where lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum AuditOutput {
     Stdout,
     File(PathBuf),
 }
 
-impl Target {
+impl AuditOutput {
     pub fn parse(value: &str) -> Self {
         match value {
-            "" | "-" => Target::Stdout,
-            path => Target::File(PathBuf::from(path)),
+            "" | "-" => AuditOutput::Stdout,
+            path => AuditOutput::File(PathBuf::from(path)),
         }
     }
 }
@@ -88,7 +88,7 @@ pub enum Dropped {
 impl AuditSink {
     /// Opens the target (continuing its chain) and starts the writer thread.
     pub fn start(
-        target: Target,
+        target: AuditOutput,
         capacity: usize,
         on_failure: OnFailure,
         key: Option<Vec<u8>>,
@@ -164,10 +164,10 @@ enum Output {
 }
 
 impl Output {
-    fn open(target: Target) -> std::io::Result<Self> {
+    fn open(target: AuditOutput) -> std::io::Result<Self> {
         match target {
-            Target::Stdout => Ok(Output::Stdout(std::io::stdout())),
-            Target::File(path) => {
+            AuditOutput::Stdout => Ok(Output::Stdout(std::io::stdout())),
+            AuditOutput::File(path) => {
                 let (file, inode) = open_append(&path)?;
                 Ok(Output::File {
                     path,

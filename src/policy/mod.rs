@@ -14,11 +14,10 @@ use sha2::{Digest, Sha256};
 
 pub use config::{ArgMatch, PolicyFile};
 use config::{GrantSpec, ToolSpec};
-pub(crate) use resource::percent_decode;
 use resource::ResourcePattern;
 
 use crate::auth::Identity;
-use crate::jsonrpc::{Call, Request, Target};
+use crate::jsonrpc::{Call, Request, CallTarget};
 use crate::redact::{Redaction, Redactor};
 
 /// Why a policy could not be loaded.
@@ -270,12 +269,12 @@ impl Policy {
 impl Grants {
     fn allows(&self, who: &Identity, call: &Call) -> Option<&str> {
         match &call.target {
-            Target::Method => self
+            CallTarget::Method => self
                 .methods
                 .iter()
                 .find(|(p, _)| p.matches(&call.method))
                 .map(|(_, rule)| rule.as_str()),
-            Target::Tool {
+            CallTarget::Tool {
                 name, arguments, ..
             } => self
                 .tools
@@ -285,8 +284,8 @@ impl Grants {
                 .chain(&self.any_tool)
                 .find(|r| r.holds(who, arguments))
                 .map(|r| r.rule.as_str()),
-            Target::Resource { uri } => self.resource_rule(uri),
-            Target::Prompt { name } => lookup(&self.prompts, name),
+            CallTarget::Resource { uri } => self.resource_rule(uri),
+            CallTarget::Prompt { name } => lookup(&self.prompts, name),
         }
     }
 }

@@ -18,7 +18,7 @@ pub fn normalize(uri: &str) -> Option<NormalUri> {
     let (prefix, path) = split_prefix(uri);
     let mut segments: Vec<String> = Vec::new();
     for raw in path.split('/') {
-        let segment = percent_decode(raw)?;
+        let segment = crate::percent::decode(raw)?;
         if segment.contains('/') || segment.contains('\\') {
             return None;
         }
@@ -47,24 +47,6 @@ fn split_prefix(uri: &str) -> (&str, &str) {
         Some(i) => uri.split_at(i + 1),
         None => ("", uri),
     }
-}
-
-/// RFC 3986 §2.1 percent-decoding; `None` for a broken escape or a result that is not UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// A compiled resource pattern.

@@ -10,12 +10,12 @@ use pingora::proxy::Session;
 use serde_json::Value;
 
 use crate::auth::{self, Identity};
-use crate::error::Rejection;
+use super::rejection::Rejection;
 use crate::jsonrpc::{self, Request};
 use crate::live::{Live, Runtime};
 use crate::policy::Policy;
 use crate::redact::Counts;
-use crate::session::{Ownership, Sessions};
+use crate::mcp_session::{Ownership, Sessions};
 use crate::transport;
 
 /// A request the gatekeeper let through, and what it knows of it.

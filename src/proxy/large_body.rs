@@ -10,7 +10,7 @@ use pingora::{Error, ErrorType, Result};
 
 use super::admit::Admitted;
 use super::respond;
-use crate::error::Rejection;
+use super::rejection::Rejection;
 
 /// Pipes `admitted` to the upstream through a subrequest and its response back to the client.
 pub async fn forward(session: &mut Session, admitted: Admitted) -> Result<()> {

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::admit::Admitted;
 use crate::auth::Identity;
 use crate::config::Settings;
-use crate::error::codes;
+use crate::jsonrpc::codes;
 use crate::jsonrpc::Request;
 use crate::policy::Policy;
 

@@ -12,9 +12,10 @@ mod list_filter;
 mod metadata;
 mod record;
 mod redact_filter;
+mod rejection;
 mod respond;
 pub mod server;
-mod sessions;
+mod mcp_sessions;
 mod upstream;
 
 use std::sync::Arc;
@@ -28,10 +29,10 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
 use crate::audit::{AuditSink, OnFailure};
-use crate::error::Rejection;
+use rejection::Rejection;
 use crate::live::{Live, Runtime};
 use crate::metrics::Metrics;
-use crate::session::Sessions;
+use crate::mcp_session::Sessions;
 
 pub use admit::Admitted;
 use admit::Refusal;
@@ -153,7 +154,7 @@ impl ProxyHttp for Gatekeeper {
             self.metrics.upstream_latency(started.elapsed());
         }
         if let Some(admitted) = &ctx.admitted {
-            sessions::track(&self.sessions, session, response, admitted);
+            mcp_sessions::track(&self.sessions, session, response, admitted);
         }
         if let Some(filter) = ctx.list_filter.as_mut() {
             filter.on_header(response)?;

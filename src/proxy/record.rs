@@ -11,8 +11,8 @@ use sha2::Sha256;
 use super::{Gatekeeper, RequestCtx};
 use crate::audit::AuditRecord;
 use crate::auth::Identity;
-use crate::error::Rejection;
-use crate::jsonrpc::{Call, Request, Target};
+use super::rejection::Rejection;
+use crate::jsonrpc::{Call, Request, CallTarget};
 use crate::metrics::{method_label, role_label, tool_label, RequestLabels};
 use crate::redact::Counts;
 
@@ -86,7 +86,7 @@ impl Gatekeeper {
         latency: Duration,
     ) {
         let policy = self.live.policy.load();
-        let legacy = first.is_some_and(|c| matches!(c.target, Target::Tool { legacy: true, .. }));
+        let legacy = first.is_some_and(|c| matches!(c.target, CallTarget::Tool { legacy: true, .. }));
         self.metrics.request(
             &RequestLabels {
                 method: first.map_or_else(
@@ -183,7 +183,7 @@ fn redactions(ctx: &RequestCtx) -> Counts {
 
 /// HMAC-SHA256 of the call's arguments under the audit key, when one is configured.
 fn args_hmac(key: Option<&[u8]>, call: &Call) -> Option<String> {
-    let Target::Tool { arguments, .. } = &call.target else {
+    let CallTarget::Tool { arguments, .. } = &call.target else {
         return None;
     };
     let mut mac = Hmac::<Sha256>::new_from_slice(key?).ok()?;

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::admit::Admitted;
 use crate::config::Settings;
-use crate::error::codes;
+use crate::jsonrpc::codes;
 use crate::redact::sse::SseRedactor;
 use crate::redact::{Counts, Redactor};
 

@@ -7,7 +7,7 @@ use pingora::proxy::Session;
 use pingora::Result;
 use serde_json::Value;
 
-use crate::error::Rejection;
+use super::rejection::Rejection;
 
 /// Writes `rejection` as the whole response; a 401 names the resource metadata when given.
 /// Writing the header and body ourselves (rather than `respond_error`) keeps the connection

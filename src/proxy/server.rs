@@ -17,7 +17,7 @@ use crate::live::{Live, Runtime};
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::Reloader;
-use crate::session::Sessions;
+use crate::mcp_session::Sessions;
 use pingora::services::listening::Service;
 use tokio::sync::Semaphore;
 
@@ -67,7 +67,7 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     metrics.policy_loaded(live.policy.load().version());
     let reloader = Reloader::new(Arc::clone(&live), Arc::clone(&metrics), config_path, env);
     let watching = reloader.watch().context("starting the file watcher")?;
-    if let crate::audit::Target::File(path) = &audit_target {
+    if let crate::audit::AuditOutput::File(path) = &audit_target {
         if watching.watches_dir_of(path) {
             tracing::warn!(
                 audit = %path.display(),

@@ -1,24 +1,13 @@
 //! The error contract: every refusal is a JSON-RPC error object with the matching HTTP status.
-//!
-//! One enum names each way a request can fail; `status`, `rpc_code` and `to_body` render it.
+//! One enum names each way the shell can refuse a request; `status`, `rpc_code` and `to_body`
+//! render it.
 
 use serde_json::{json, Value};
 
 use crate::auth::AuthError;
-use crate::jsonrpc::ParseError;
+use crate::jsonrpc::{codes, ParseError};
 use crate::transport::TransportError;
 
-/// JSON-RPC error codes the gatekeeper answers with (the reserved range is -32000..-32099).
-pub mod codes {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    pub const INTERNAL_ERROR: i64 = -32603;
-    pub const UNAUTHENTICATED: i64 = -32001;
-    pub const UPSTREAM_UNAVAILABLE: i64 = -32002;
-    pub const FORBIDDEN: i64 = -32003;
-    /// A mirror header (`Mcp-Method`, `Mcp-Name`) disagrees with the body, as the SDKs answer.
-    pub const HEADER_MISMATCH: i64 = -32020;
-}
 
 /// Why the gatekeeper answered a request itself instead of forwarding it.
 #[derive(Debug, thiserror::Error)]

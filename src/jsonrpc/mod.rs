@@ -5,11 +5,22 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::codes;
+
+/// JSON-RPC error codes the gatekeeper answers with (the reserved range is -32000..-32099).
+pub mod codes {
+    pub const PARSE_ERROR: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const INTERNAL_ERROR: i64 = -32603;
+    pub const UNAUTHENTICATED: i64 = -32001;
+    pub const UPSTREAM_UNAVAILABLE: i64 = -32002;
+    pub const FORBIDDEN: i64 = -32003;
+    /// A mirror header (`Mcp-Method`, `Mcp-Name`) disagrees with the body, as the SDKs answer.
+    pub const HEADER_MISMATCH: i64 = -32020;
+}
 
 /// What a call asks the server to do, as far as the policy is concerned.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Target {
+pub enum CallTarget {
     /// A method judged by its name alone (`initialize`, `tools/list`, notifications…).
     Method,
     /// `tools/call`, or the legacy form where the method is the tool's name.
@@ -30,14 +41,14 @@ pub struct Call {
     /// `None` for a notification.
     pub id: Option<Value>,
     pub method: String,
-    pub target: Target,
+    pub target: CallTarget,
 }
 
 impl Call {
     /// The tool name when this call invokes one.
     pub fn tool(&self) -> Option<&str> {
         match &self.target {
-            Target::Tool { name, .. } => Some(name),
+            CallTarget::Tool { name, .. } => Some(name),
             _ => None,
         }
     }
@@ -45,10 +56,10 @@ impl Call {
     /// "tool 'x'", "resource 'u'", "prompt 'p'" or "method 'm'", for messages.
     pub fn describe(&self) -> String {
         match &self.target {
-            Target::Tool { name, .. } => format!("tool '{name}'"),
-            Target::Resource { uri } => format!("resource '{uri}'"),
-            Target::Prompt { name } => format!("prompt '{name}'"),
-            Target::Method => format!("method '{}'", self.method),
+            CallTarget::Tool { name, .. } => format!("tool '{name}'"),
+            CallTarget::Resource { uri } => format!("resource '{uri}'"),
+            CallTarget::Prompt { name } => format!("prompt '{name}'"),
+            CallTarget::Method => format!("method '{}'", self.method),
         }
     }
 }
@@ -199,13 +210,13 @@ fn take_id(obj: &mut Map<String, Value>) -> Result<Option<Value>, ParseError> {
 /// MCP methods that carry no '/' and are not legacy tool calls.
 const BARE_MCP_METHODS: [&str; 2] = ["initialize", "ping"];
 
-fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<Target, String> {
+fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<CallTarget, String> {
     match method {
         "tools/call" => {
             let mut p = params.ok_or("tools/call needs params")?;
             let name = take_string(&mut p, "name")?;
             let arguments = take_arguments(&mut p)?.unwrap_or_default();
-            Ok(Target::Tool {
+            Ok(CallTarget::Tool {
                 name,
                 arguments,
                 legacy: false,
@@ -213,18 +224,18 @@ fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<Target, 
         }
         "resources/read" => {
             let mut p = params.ok_or("resources/read needs params")?;
-            Ok(Target::Resource {
+            Ok(CallTarget::Resource {
                 uri: take_string(&mut p, "uri")?,
             })
         }
         "prompts/get" => {
             let mut p = params.ok_or("prompts/get needs params")?;
-            Ok(Target::Prompt {
+            Ok(CallTarget::Prompt {
                 name: take_string(&mut p, "name")?,
             })
         }
-        m if m.contains('/') || BARE_MCP_METHODS.contains(&m) => Ok(Target::Method),
-        legacy => Ok(Target::Tool {
+        m if m.contains('/') || BARE_MCP_METHODS.contains(&m) => Ok(CallTarget::Method),
+        legacy => Ok(CallTarget::Tool {
             name: legacy.to_string(),
             arguments: legacy_arguments(params)?,
             legacy: true,
@@ -282,7 +293,7 @@ mod tests {
         );
         assert_eq!(c.id, Some(json!(1)));
         assert_eq!(c.tool(), Some("get_patient"));
-        let Target::Tool {
+        let CallTarget::Tool {
             arguments, legacy, ..
         } = c.target
         else {
@@ -299,7 +310,7 @@ mod tests {
         );
         assert_eq!(c.id, None);
         assert_eq!(c.tool(), Some("get_medical_records"));
-        let Target::Tool {
+        let CallTarget::Tool {
             arguments, legacy, ..
         } = c.target
         else {
@@ -313,7 +324,7 @@ mod tests {
     fn legacy_form_without_the_arguments_wrapper() {
         let c =
             one(r#"{"jsonrpc":"2.0","id":"a","method":"get_billing","params":{"patient_id":"X"}}"#);
-        let Target::Tool { arguments, .. } = c.target else {
+        let CallTarget::Tool { arguments, .. } = c.target else {
             unreachable!()
         };
         assert_eq!(arguments["patient_id"], "X");
@@ -328,7 +339,7 @@ mod tests {
             "notifications/initialized",
         ] {
             let c = one(&format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{m}"}}"#));
-            assert_eq!(c.target, Target::Method, "{m}");
+            assert_eq!(c.target, CallTarget::Method, "{m}");
         }
     }
 
@@ -339,12 +350,12 @@ mod tests {
         );
         assert_eq!(
             c.target,
-            Target::Resource {
+            CallTarget::Resource {
                 uri: "file:///a".into()
             }
         );
         let c = one(r#"{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"p"}}"#);
-        assert_eq!(c.target, Target::Prompt { name: "p".into() });
+        assert_eq!(c.target, CallTarget::Prompt { name: "p".into() });
     }
 
     #[test]

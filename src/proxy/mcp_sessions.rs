@@ -6,7 +6,7 @@ use pingora::proxy::Session;
 
 use super::Admitted;
 use crate::jsonrpc::Request;
-use crate::session::Sessions;
+use crate::mcp_session::Sessions;
 
 pub fn track(
     sessions: &Sessions,
