@@ -10,7 +10,7 @@ use std::str::FromStr;
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 use serde::Deserialize;
 
-use crate::audit::{OnFailure, AuditOutput};
+use crate::audit::{AuditOutput, OnFailure};
 use crate::auth::{JwtRules, KeySource, ProviderConfig};
 
 /// Why the configuration cannot be used. The process refuses to start.
@@ -164,7 +164,10 @@ impl Default for JwtFile {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
     pub max_body_bytes: usize,
-    pub max_list_response_bytes: usize,
+    /// The most an answer (a JSON body, or one SSE event) may hold while the gatekeeper reads
+    /// it to filter or redact it; past this the answer is cut with an error, never passed.
+    #[serde(alias = "max_list_response_bytes")]
+    pub max_response_bytes: usize,
     /// A request's headers and body must arrive within this (slow clients get 408 or a close).
     pub request_deadline_ms: u64,
     /// Downstream connections served at once; the next is answered 503 and closed.
@@ -177,7 +180,7 @@ impl Default for LimitsFile {
     fn default() -> Self {
         LimitsFile {
             max_body_bytes: 1024 * 1024,
-            max_list_response_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 4 * 1024 * 1024,
             request_deadline_ms: 30_000,
             max_connections: 10_000,
             max_header_bytes: 16 * 1024,
@@ -271,7 +274,7 @@ pub struct Settings {
     pub jwt_secret: Option<Vec<u8>>,
     pub jwt_providers: Vec<ProviderConfig>,
     pub max_body_bytes: usize,
-    pub max_list_response_bytes: usize,
+    pub max_response_bytes: usize,
     pub request_deadline: Duration,
     pub max_connections: usize,
     pub max_header_bytes: usize,
@@ -432,7 +435,7 @@ impl Settings {
             jwt_secret: env.jwt_secret.clone().map(String::into_bytes),
             jwt_providers,
             max_body_bytes: file.limits.max_body_bytes,
-            max_list_response_bytes: file.limits.max_list_response_bytes,
+            max_response_bytes: file.limits.max_response_bytes,
             request_deadline: Duration::from_millis(file.limits.request_deadline_ms.max(1)),
             max_connections: file.limits.max_connections,
             max_header_bytes: file.limits.max_header_bytes.max(1024),

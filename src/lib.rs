@@ -9,13 +9,14 @@ pub mod client;
 pub mod config;
 pub mod jsonrpc;
 pub mod live;
-pub mod percent;
+pub mod mcp_session;
 pub mod metrics;
+pub mod percent;
 pub mod policy;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod redact;
 pub mod reload;
-pub mod mcp_session;
+pub mod response;
 pub mod strict_json;
 pub mod transport;

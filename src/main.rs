@@ -255,20 +255,25 @@ fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Resu
         eprintln!("(role sees responses unchanged)");
         return Ok(ExitCode::SUCCESS);
     };
-    let (output, counts) = if sse {
-        let mut stream = mcp_gatekeeper::redact::sse::SseRedactor::new(redactor, usize::MAX);
-        let mut out = stream.push(&input).map_err(|c| anyhow!(c.0))?;
-        out.extend(stream.finish().map_err(|c| anyhow!(c.0))?);
-        (out, stream.counts)
-    } else {
-        match redactor.redact_json(&input) {
-            Ok(done) => done,
-            Err(_) => {
-                let (text, counts) = redactor.redact_text(&String::from_utf8_lossy(&input));
-                (text.into_bytes(), counts)
-            }
-        }
+    // The same path the proxy's answers take, so what this prints is what a client would get.
+    let plan = mcp_gatekeeper::response::Plan {
+        list: None,
+        redactor: Some(redactor),
+        id: Value::Null,
+        cap: usize::MAX,
     };
+    let mut rewrite = mcp_gatekeeper::response::Rewrite::new(plan);
+    let media = if sse {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    rewrite.start(&mcp_gatekeeper::response::Head {
+        content_types: vec![media],
+        content_encodings: vec![],
+    });
+    let output = rewrite.push(&input, true);
+    let counts = rewrite.counts;
     std::io::stdout().write_all(&output)?;
     if !output.ends_with(b"\n") {
         println!();

@@ -77,7 +77,11 @@ impl Reloader {
 
     /// Reloads everything now (SIGHUP), whether or not the files changed.
     pub fn reload_all(&self) {
-        for target in [WatchedFile::Config, WatchedFile::Policy, WatchedFile::Shadow] {
+        for target in [
+            WatchedFile::Config,
+            WatchedFile::Policy,
+            WatchedFile::Shadow,
+        ] {
             self.reload(target, true);
         }
     }
@@ -176,7 +180,11 @@ impl Reloader {
             let _ = tx.send(event);
         })?;
         let mut watched = Vec::new();
-        for target in [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config] {
+        for target in [
+            WatchedFile::Policy,
+            WatchedFile::Shadow,
+            WatchedFile::Config,
+        ] {
             if let Some(dir) = self.path_of(target).as_deref().and_then(watch_dir) {
                 if !watched.contains(&dir) {
                     watcher.watch(&dir, RecursiveMode::NonRecursive)?;
@@ -184,7 +192,11 @@ impl Reloader {
                 }
             }
         }
-        for target in [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config] {
+        for target in [
+            WatchedFile::Policy,
+            WatchedFile::Shadow,
+            WatchedFile::Config,
+        ] {
             if let Some(path) = self.path_of(target) {
                 if let Ok(text) = std::fs::read_to_string(path) {
                     self.first_sight(target, &text);
@@ -243,17 +255,25 @@ impl Reloader {
                     Err(_) => break,
                 }
             }
-            for target in [WatchedFile::Config, WatchedFile::Policy, WatchedFile::Shadow] {
+            for target in [
+                WatchedFile::Config,
+                WatchedFile::Policy,
+                WatchedFile::Shadow,
+            ] {
                 self.reload(target, false);
             }
         }
     }
 
     fn watched_names(&self) -> Vec<std::ffi::OsString> {
-        [WatchedFile::Policy, WatchedFile::Shadow, WatchedFile::Config]
-            .into_iter()
-            .filter_map(|t| self.path_of(t)?.file_name().map(ToOwned::to_owned))
-            .collect()
+        [
+            WatchedFile::Policy,
+            WatchedFile::Shadow,
+            WatchedFile::Config,
+        ]
+        .into_iter()
+        .filter_map(|t| self.path_of(t)?.file_name().map(ToOwned::to_owned))
+        .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! of the newest revision, and tokens smuggled in the query string (RFC 6750 §2.3, which MCP's
 //! authorization spec forbids). Pure functions over header values; the shell calls them.
 
-use crate::jsonrpc::{Request, CallTarget};
+use crate::jsonrpc::{CallTarget, Request};
 
 /// Protocol revisions the gatekeeper understands. A request naming another is refused
 /// (MCP 2025-06-18, Transports §"Protocol Version Header": 400 Bad Request).

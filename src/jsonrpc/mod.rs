@@ -5,7 +5,6 @@
 
 use serde_json::{Map, Value};
 
-
 /// JSON-RPC error codes the gatekeeper answers with (the reserved range is -32000..-32099).
 pub mod codes {
     pub const PARSE_ERROR: i64 = -32700;

@@ -17,7 +17,7 @@ use config::{GrantSpec, ToolSpec};
 use resource::ResourcePattern;
 
 use crate::auth::Identity;
-use crate::jsonrpc::{Call, Request, CallTarget};
+use crate::jsonrpc::{Call, CallTarget, Request};
 use crate::redact::{Redaction, Redactor};
 
 /// Why a policy could not be loaded.

@@ -9,13 +9,13 @@ use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
 use serde_json::Value;
 
-use crate::auth::{self, Identity};
 use super::rejection::Rejection;
+use crate::auth::{self, Identity};
 use crate::jsonrpc::{self, Request};
 use crate::live::{Live, Runtime};
+use crate::mcp_session::{Ownership, Sessions};
 use crate::policy::Policy;
 use crate::redact::Counts;
-use crate::mcp_session::{Ownership, Sessions};
 use crate::transport;
 
 /// A request the gatekeeper let through, and what it knows of it.

@@ -9,8 +9,8 @@ use pingora::proxy::Session;
 use pingora::{Error, ErrorType, Result};
 
 use super::admit::Admitted;
-use super::respond;
 use super::rejection::Rejection;
+use super::respond;
 
 /// Pipes `admitted` to the upstream through a subrequest and its response back to the client.
 pub async fn forward(session: &mut Session, admitted: Admitted) -> Result<()> {

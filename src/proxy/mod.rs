@@ -1,6 +1,6 @@
 //! The Pingora shell: one `ProxyHttp` impl whose phases hand each request to the pure core.
 //!
-//! `admit` (request phase), `upstream` (peer and headers), `list_filter` (responses),
+//! `admit` (request phase), `upstream` (peer and headers), `rewrite` (the one response path),
 //! `large_body` (bodies past Pingora's 64 KiB replay buffer), `respond` (our own answers),
 //! `record` (audit and metrics), `admin` (the operators' listener), `server` (start-up).
 
@@ -8,14 +8,13 @@ pub mod admin;
 mod admit;
 mod connections;
 mod large_body;
-mod list_filter;
+mod mcp_sessions;
 mod metadata;
 mod record;
-mod redact_filter;
 mod rejection;
 mod respond;
+mod rewrite;
 pub mod server;
-mod mcp_sessions;
 mod upstream;
 
 use std::sync::Arc;
@@ -29,15 +28,14 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
 use crate::audit::{AuditSink, OnFailure};
-use rejection::Rejection;
 use crate::live::{Live, Runtime};
-use crate::metrics::Metrics;
 use crate::mcp_session::Sessions;
+use crate::metrics::Metrics;
+use rejection::Rejection;
 
+use crate::response::Rewrite;
 pub use admit::Admitted;
 use admit::Refusal;
-use list_filter::ListFilter;
-use redact_filter::ResponseRedaction;
 
 /// The gatekeeper service: what it decides with lives in `Live` (shared with the reloader);
 /// what it reports goes to `metrics` and `audit`.
@@ -57,8 +55,8 @@ pub struct RequestCtx {
     runtime: Arc<Runtime>,
     admitted: Option<Admitted>,
     refused: Option<Box<Refusal>>,
-    list_filter: Option<ListFilter>,
-    redaction: Option<ResponseRedaction>,
+    /// How the answer is rewritten (filtered, redacted); `None` passes it as it came.
+    rewrite: Option<Rewrite>,
     /// Set on the subrequest that carries a large body; the main request reports for both.
     is_subrequest: bool,
     in_flight: bool,
@@ -80,8 +78,7 @@ impl ProxyHttp for Gatekeeper {
             runtime: self.live.runtime.load_full(),
             admitted: None,
             refused: None,
-            list_filter: None,
-            redaction: None,
+            rewrite: None,
             is_subrequest: false,
             in_flight: false,
             upstream_started: None,
@@ -156,11 +153,8 @@ impl ProxyHttp for Gatekeeper {
         if let Some(admitted) = &ctx.admitted {
             mcp_sessions::track(&self.sessions, session, response, admitted);
         }
-        if let Some(filter) = ctx.list_filter.as_mut() {
-            filter.on_header(response)?;
-        }
-        if let Some(redaction) = ctx.redaction.as_mut() {
-            redaction.on_header(response)?;
+        if let Some(rewrite) = ctx.rewrite.as_mut() {
+            rewrite::on_head(rewrite, response)?;
         }
         Ok(())
     }
@@ -172,11 +166,12 @@ impl ProxyHttp for Gatekeeper {
         end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<Option<std::time::Duration>> {
-        if let Some(filter) = ctx.list_filter.as_mut() {
-            filter.on_body(body, end_of_stream);
-        }
-        if let Some(redaction) = ctx.redaction.as_mut() {
-            redaction.on_body(body, end_of_stream);
+        if let Some(rewrite) = ctx.rewrite.as_mut() {
+            let chunk = body.take().unwrap_or_default();
+            let out = rewrite.push(&chunk, end_of_stream);
+            if !out.is_empty() || end_of_stream {
+                *body = Some(Bytes::from(out));
+            }
         }
         Ok(None)
     }
@@ -214,7 +209,7 @@ impl ProxyHttp for Gatekeeper {
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
         if ctx.is_subrequest {
             // The main request writes the one audit line; hand it what this part redacted.
-            if let (Some(a), Some(r)) = (&ctx.admitted, &ctx.redaction) {
+            if let (Some(a), Some(r)) = (&ctx.admitted, &ctx.rewrite) {
                 if let Ok(mut shared) = a.subrequest_redactions.lock() {
                     crate::redact::merge_counts(&mut shared, r.counts.clone());
                 }
@@ -265,14 +260,10 @@ impl Gatekeeper {
         Ok(true)
     }
 
-    /// How the answer will be rewritten: list results are filtered (they carry tool metadata,
-    /// not patient data); everything else is redacted for the caller's role.
+    /// How the answer will be rewritten: lists filtered to what the role may use, and every
+    /// message redacted for the role — lists included.
     fn plan_response(&self, ctx: &mut RequestCtx, admitted: &Admitted) {
-        let settings = &ctx.runtime.settings;
-        ctx.list_filter = ListFilter::for_request(settings, admitted);
-        if ctx.list_filter.is_none() {
-            ctx.redaction = ResponseRedaction::for_request(settings, admitted);
-        }
+        ctx.rewrite = rewrite::plan(&ctx.runtime.settings, admitted);
     }
 
     async fn refuse(

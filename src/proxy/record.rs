@@ -8,11 +8,11 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
+use super::rejection::Rejection;
 use super::{Gatekeeper, RequestCtx};
 use crate::audit::AuditRecord;
 use crate::auth::Identity;
-use super::rejection::Rejection;
-use crate::jsonrpc::{Call, Request, CallTarget};
+use crate::jsonrpc::{Call, CallTarget, Request};
 use crate::metrics::{method_label, role_label, tool_label, RequestLabels};
 use crate::redact::Counts;
 
@@ -86,7 +86,8 @@ impl Gatekeeper {
         latency: Duration,
     ) {
         let policy = self.live.policy.load();
-        let legacy = first.is_some_and(|c| matches!(c.target, CallTarget::Tool { legacy: true, .. }));
+        let legacy =
+            first.is_some_and(|c| matches!(c.target, CallTarget::Tool { legacy: true, .. }));
         self.metrics.request(
             &RequestLabels {
                 method: first.map_or_else(
@@ -167,7 +168,7 @@ fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> 
 /// What was redacted from the answer, here or in the subrequest that carried a large body.
 fn redactions(ctx: &RequestCtx) -> Counts {
     let mut all = ctx
-        .redaction
+        .rewrite
         .as_ref()
         .map(|r| r.counts.clone())
         .unwrap_or_default();

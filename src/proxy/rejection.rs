@@ -8,7 +8,6 @@ use crate::auth::AuthError;
 use crate::jsonrpc::{codes, ParseError};
 use crate::transport::TransportError;
 
-
 /// Why the gatekeeper answered a request itself instead of forwarding it.
 #[derive(Debug, thiserror::Error)]
 pub enum Rejection {

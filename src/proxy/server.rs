@@ -14,10 +14,10 @@ use super::Gatekeeper;
 use crate::audit::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
+use crate::mcp_session::Sessions;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reload::Reloader;
-use crate::mcp_session::Sessions;
 use pingora::services::listening::Service;
 use tokio::sync::Semaphore;
 

@@ -8,7 +8,6 @@ pub mod detect;
 mod known;
 mod message;
 mod path;
-pub mod sse;
 #[doc(hidden)]
 pub mod tree;
 

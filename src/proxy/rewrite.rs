@@ -1,0 +1,64 @@
+//! The shell's half of the one response path (`crate::response`): which rewrite a request's
+//! answer gets, and the response head changed to match (no `Content-Length`, chunked).
+
+use pingora::http::ResponseHeader;
+use pingora::Result;
+use serde_json::Value;
+
+use super::admit::Admitted;
+use crate::config::Settings;
+use crate::response::{Head, ListFilter, Plan, Rewrite};
+
+/// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
+pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
+    let request = admitted.request.as_ref();
+    let list =
+        request.and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy));
+    // Lists carry tool metadata whose names the field rules would take for patient data, so
+    // they are filtered, not redacted, until redaction reads the MCP schema.
+    let redactor = match list {
+        Some(_) => None,
+        None => admitted.policy.redactor_for(&admitted.identity),
+    };
+    Plan {
+        list,
+        redactor,
+        id: request
+            .and_then(|r| r.error_id().cloned())
+            .unwrap_or(Value::Null),
+        cap: settings.max_response_bytes,
+    }
+    .into_rewrite()
+}
+
+/// Reads the head the rewrite needs and applies what it decided.
+pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<()> {
+    let values = |name: http::HeaderName| -> Vec<&str> {
+        response
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
+            .collect()
+    };
+    let head = Head {
+        content_types: values(http::header::CONTENT_TYPE),
+        content_encodings: values(http::header::CONTENT_ENCODING),
+    };
+    let change = rewrite.start(&head);
+    if let Some(status) = change.status {
+        response.set_status(status)?;
+    }
+    if change.drop_encoding {
+        response.remove_header(&http::header::CONTENT_ENCODING);
+    }
+    if let Some(media) = change.content_type {
+        response.insert_header(http::header::CONTENT_TYPE, media)?;
+    }
+    response.remove_header(&http::header::CONTENT_LENGTH);
+    // An HTTP/1.0 response without a length is delimited by closing the connection.
+    if response.version != http::Version::HTTP_10 {
+        response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+    }
+    Ok(())
+}

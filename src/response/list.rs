@@ -1,0 +1,110 @@
+//! `tools/list`, `prompts/list`, `resources/list` and `resources/templates/list` shown per
+//! role: what the caller may not use is removed from every message that carries such a list,
+//! one message or a batch of them.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::auth::Identity;
+use crate::jsonrpc::Request;
+use crate::policy::Policy;
+
+/// Which list a result carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    Tools,
+    Prompts,
+    Resources,
+    ResourceTemplates,
+}
+
+impl ListKind {
+    pub fn of(method: &str) -> Option<Self> {
+        match method {
+            "tools/list" => Some(ListKind::Tools),
+            "prompts/list" => Some(ListKind::Prompts),
+            "resources/list" => Some(ListKind::Resources),
+            "resources/templates/list" => Some(ListKind::ResourceTemplates),
+            _ => None,
+        }
+    }
+
+    /// The member of `result` that holds the list.
+    fn member(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Prompts => "prompts",
+            ListKind::Resources => "resources",
+            ListKind::ResourceTemplates => "resourceTemplates",
+        }
+    }
+}
+
+/// The lists a request asked for, and who is to see them.
+pub struct ListFilter {
+    kinds: Vec<ListKind>,
+    identity: Identity,
+    policy: Arc<Policy>,
+}
+
+impl ListFilter {
+    /// A filter when some call of the request lists something; `None` otherwise.
+    pub fn for_request(
+        request: &Request,
+        identity: &Identity,
+        policy: &Arc<Policy>,
+    ) -> Option<Self> {
+        let mut kinds: Vec<ListKind> = request
+            .calls()
+            .iter()
+            .filter_map(|c| ListKind::of(&c.method))
+            .collect();
+        kinds.dedup();
+        (!kinds.is_empty()).then(|| ListFilter::new(kinds, identity.clone(), Arc::clone(policy)))
+    }
+
+    pub fn new(kinds: Vec<ListKind>, identity: Identity, policy: Arc<Policy>) -> Self {
+        ListFilter {
+            kinds,
+            identity,
+            policy,
+        }
+    }
+
+    /// The message (or batch) with what the caller may not see removed; `None` when the bytes
+    /// are not JSON or a list is not an array — the caller then fails closed.
+    pub fn apply(&self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut root: Value = serde_json::from_slice(bytes).ok()?;
+        match &mut root {
+            Value::Array(messages) => messages.iter_mut().try_for_each(|m| self.message(m))?,
+            message => self.message(message)?,
+        }
+        serde_json::to_vec(&root).ok()
+    }
+
+    fn message(&self, message: &mut Value) -> Option<()> {
+        let Some(result) = message.get_mut("result").and_then(Value::as_object_mut) else {
+            return Some(());
+        };
+        for kind in &self.kinds {
+            if let Some(items) = result.get_mut(kind.member()) {
+                items
+                    .as_array_mut()?
+                    .retain(|item| self.visible(*kind, item));
+            }
+        }
+        Some(())
+    }
+
+    fn visible(&self, kind: ListKind, item: &Value) -> bool {
+        let (policy, who) = (&self.policy, &self.identity);
+        let field = |key: &str| item.get(key).and_then(Value::as_str);
+        match kind {
+            ListKind::Tools => field("name").is_some_and(|n| policy.tool_visible(who, n)),
+            ListKind::Prompts => field("name").is_some_and(|n| policy.prompt_visible(who, n)),
+            ListKind::Resources => field("uri").is_some_and(|u| policy.resource_visible(who, u)),
+            ListKind::ResourceTemplates => policy.all_resources_visible(who),
+        }
+    }
+}

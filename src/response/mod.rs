@@ -1,0 +1,248 @@
+//! One response path. Whatever the upstream answers — a JSON body, an SSE stream, a list, an
+//! error, a notification or a server→client request — goes through the one `Rewrite` the shell
+//! builds per request: lists filtered, payloads redacted, or both, with one event splitter,
+//! one capped buffer and one fail-closed answer. Pure: the shell hands it header values and
+//! body chunks and applies the `HeadChange` it returns.
+
+mod list;
+pub mod sse;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+pub use list::{ListFilter, ListKind};
+
+use crate::jsonrpc::codes;
+use crate::redact::{merge_counts, Counts, Redactor};
+use sse::{Event, Splitter};
+
+/// What a response must go through for one request.
+pub struct Plan {
+    pub list: Option<ListFilter>,
+    pub redactor: Option<Arc<Redactor>>,
+    /// The id a fail-closed error answers (the request's own, else `null`).
+    pub id: Value,
+    /// The most a body, or one SSE event, may hold while it is read.
+    pub cap: usize,
+}
+
+impl Plan {
+    /// A rewrite when there is something to do; `None` means the answer passes as it came.
+    pub fn into_rewrite(self) -> Option<Rewrite> {
+        (self.list.is_some() || self.redactor.is_some()).then(|| Rewrite::new(self))
+    }
+}
+
+/// The response head, as the shell read it.
+#[derive(Debug, Default)]
+pub struct Head<'a> {
+    pub content_types: Vec<&'a str>,
+    pub content_encodings: Vec<&'a str>,
+}
+
+/// What the shell must change in the response head. The body always changes length, so
+/// `Content-Length` always goes (the shell streams it chunked).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeadChange {
+    /// The answer became the gatekeeper's own error: this status.
+    pub status: Option<u16>,
+    /// Replace `Content-Type` (one header) with this.
+    pub content_type: Option<&'static str>,
+    /// Remove `Content-Encoding`.
+    pub drop_encoding: bool,
+}
+
+enum Mode {
+    /// Buffer the whole body, then rewrite it as one JSON message or batch.
+    Whole(Vec<u8>),
+    Sse(Splitter),
+    /// Nothing more may pass: emit the error once, then drop the rest.
+    Cut(Option<Vec<u8>>),
+}
+
+/// A response being rewritten.
+pub struct Rewrite {
+    plan: Plan,
+    mode: Mode,
+    sse: bool,
+    /// Redactions made so far, by entity (for the audit line and metrics).
+    pub counts: Counts,
+}
+
+impl Rewrite {
+    pub fn new(plan: Plan) -> Self {
+        Rewrite {
+            plan,
+            mode: Mode::Whole(Vec::new()),
+            sse: false,
+            counts: Counts::new(),
+        }
+    }
+
+    /// Chooses how the body is read from the head. A compressed answer the gatekeeper did not
+    /// ask for is refused (502) rather than forwarded unread; an SSE stream is rewritten event
+    /// by event; anything else is read as JSON whatever it is labelled (a hostile upstream
+    /// must not dodge the rules with `text/plain`), and the answer is labelled JSON.
+    pub fn start(&mut self, head: &Head) -> HeadChange {
+        let lower = |v: &&str| v.trim().to_ascii_lowercase();
+        let encodings: Vec<String> = head.content_encodings.iter().map(lower).collect();
+        if encodings.iter().any(|e| !e.is_empty() && e != "identity") {
+            let why = "the upstream compressed its response; the gatekeeper does not forward what it cannot read";
+            self.mode = Mode::Cut(Some(self.error(why)));
+            return HeadChange {
+                status: Some(502),
+                content_type: Some("application/json"),
+                drop_encoding: true,
+            };
+        }
+        let types: Vec<String> = head.content_types.iter().map(lower).collect();
+        self.sse = matches!(types.as_slice(), [one] if one.starts_with("text/event-stream"));
+        if self.sse {
+            self.mode = Mode::Sse(Splitter::new());
+            return HeadChange::default();
+        }
+        let labelled_json =
+            matches!(types.as_slice(), [one] if one.starts_with("application/json"));
+        HeadChange {
+            content_type: (!labelled_json).then_some("application/json"),
+            ..HeadChange::default()
+        }
+    }
+
+    /// Takes a chunk of the body; returns what may be sent on now.
+    pub fn push(&mut self, chunk: &[u8], end_of_stream: bool) -> Vec<u8> {
+        let cap = self.plan.cap;
+        match &mut self.mode {
+            Mode::Cut(error) => error.take().unwrap_or_default(),
+            Mode::Whole(buffer) if buffer.len() + chunk.len() > cap => {
+                self.cut("response exceeds the gatekeeper's buffer limit")
+            }
+            Mode::Whole(buffer) => {
+                buffer.extend_from_slice(chunk);
+                if !end_of_stream {
+                    return Vec::new();
+                }
+                let whole = std::mem::take(buffer);
+                if whole.is_empty() {
+                    return whole;
+                }
+                self.message(&whole).unwrap_or_else(|why| self.cut(why))
+            }
+            Mode::Sse(_) => self.push_events(chunk, end_of_stream),
+        }
+    }
+
+    fn push_events(&mut self, chunk: &[u8], end_of_stream: bool) -> Vec<u8> {
+        let Mode::Sse(splitter) = &mut self.mode else {
+            return Vec::new();
+        };
+        splitter.push(chunk);
+        let mut events = Vec::new();
+        while let Some(event) = splitter.next_event() {
+            events.push(event.to_vec());
+        }
+        if splitter.held() > self.plan.cap {
+            return self.cut("an SSE event exceeds the gatekeeper's buffer limit");
+        }
+        if end_of_stream {
+            events.extend(splitter.rest());
+        }
+        let mut out = Vec::new();
+        for event in events {
+            match self.event(&event) {
+                Ok(bytes) => out.extend(bytes),
+                Err(why) => {
+                    out.extend(self.cut(why));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// One event rewritten: its data is a message like any other; `id`/`event`/`retry` get
+    /// the detectors when the role is redacted, and comments lose their text (keep-alive only).
+    fn event(&mut self, raw: &[u8]) -> Result<Vec<u8>, &'static str> {
+        let text = std::str::from_utf8(raw).map_err(|_| "an SSE event is not UTF-8")?;
+        let event = Event::parse(text);
+        let mut out = String::new();
+        for _ in 0..event.comments {
+            out.push_str(":\n");
+        }
+        for (name, value) in &event.fields {
+            let value = match &self.plan.redactor {
+                Some(r) => {
+                    let (clean, counts) = r.redact_text(value);
+                    merge_counts(&mut self.counts, counts);
+                    clean
+                }
+                None => value.to_string(),
+            };
+            out.push_str(&format!("{name}: {value}\n"));
+        }
+        match event.data.as_deref() {
+            // A priming or keep-alive event (SEP-1699): no message to read.
+            Some(data) if data.trim().is_empty() => out.push_str("data:\n"),
+            Some(data) => {
+                let message = self.message(data.as_bytes())?;
+                let message = String::from_utf8(message).map_err(|_| "not UTF-8")?;
+                for line in message.split('\n') {
+                    out.push_str("data: ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            None => {}
+        }
+        if out.is_empty() {
+            return Ok(Vec::new());
+        }
+        out.push('\n');
+        Ok(out.into_bytes())
+    }
+
+    /// One JSON message or batch, filtered then redacted. What cannot be read as JSON is an
+    /// error: the caller fails closed.
+    fn message(&mut self, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+        let filtered;
+        let bytes = match &self.plan.list {
+            Some(list) => {
+                filtered = list.apply(bytes).ok_or("list response could not be read")?;
+                filtered.as_slice()
+            }
+            None => bytes,
+        };
+        let Some(redactor) = &self.plan.redactor else {
+            return Ok(bytes.to_vec());
+        };
+        let (out, counts) = redactor
+            .redact_json(bytes)
+            .map_err(|_| "the upstream's response could not be read as JSON")?;
+        merge_counts(&mut self.counts, counts);
+        Ok(out)
+    }
+
+    /// Ends the response here: one error, then nothing.
+    fn cut(&mut self, why: &'static str) -> Vec<u8> {
+        tracing::warn!(
+            reason = why,
+            "response cut: the gatekeeper does not forward what it cannot rewrite"
+        );
+        let error = self.error(why);
+        self.mode = Mode::Cut(None);
+        error
+    }
+
+    /// The fail-closed answer, framed as the response is (an SSE event or a JSON body).
+    fn error(&self, message: &str) -> Vec<u8> {
+        let error = json!({"jsonrpc":"2.0","id":self.plan.id,"error":{"code":codes::UPSTREAM_UNAVAILABLE,"message":message}});
+        if self.sse {
+            format!("event: message\ndata: {error}\n\n").into_bytes()
+        } else {
+            error.to_string().into_bytes()
+        }
+    }
+}
