@@ -12,7 +12,6 @@ use serde_json::json;
 use mcp_gatekeeper::audit::{AuditRecord, Chain};
 use mcp_gatekeeper::auth::{bearer_token, JwtRules, KeySource, ProviderConfig, Verifier};
 use mcp_gatekeeper::jsonrpc;
-use mcp_gatekeeper::policy::Policy;
 
 const SECRET: &[u8] = b"bench-secret-0123456789abcdef0123456789";
 
@@ -69,6 +68,7 @@ fn public_key_pair(
         },
         &[provider],
         None,
+        &mcp_gatekeeper::key_loader::FilesAndHttp::shared(),
     )
     .expect("verifier");
     (token, verifier)
@@ -94,7 +94,8 @@ fn bench(c: &mut Criterion) {
     let uncached = verifier(0);
     let cached = verifier(16_384);
     let verifier = uncached;
-    let policy = Policy::from_yaml(include_str!("../policy/hospital.yaml")).expect("policy");
+    let policy = mcp_gatekeeper::policy_file::parse(include_str!("../policy/hospital.yaml"))
+        .expect("policy");
     let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
         "params":{"name":"get_medical_records","arguments":{"patient_id":"NUGWI"}}})
     .to_string();
@@ -119,7 +120,8 @@ fn bench(c: &mut Criterion) {
                 .is_ok()
         })
     });
-    let large = Policy::from_yaml(&thousand_rule_policy()).expect("generated policy");
+    let large =
+        mcp_gatekeeper::policy_file::parse(&thousand_rule_policy()).expect("generated policy");
     let who = mcp_gatekeeper::auth::identity_from_claims(
         json!({"sub":"1","role":"Role49","patient_id":"NUGWI"})
             .as_object()

@@ -8,7 +8,6 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use serde_json::{json, Value};
 
 use mcp_gatekeeper::auth::Identity;
-use mcp_gatekeeper::policy::Policy;
 
 /// A `search_patients`-shaped response of about `target` bytes built from the mock data.
 fn response(target: usize) -> Vec<u8> {
@@ -36,7 +35,8 @@ fn response(target: usize) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let policy = Policy::from_yaml(include_str!("../policy/hospital.yaml")).expect("policy");
+    let policy = mcp_gatekeeper::policy_file::parse(include_str!("../policy/hospital.yaml"))
+        .expect("policy");
     let who = Identity {
         user_id: "r".into(),
         username: None,

@@ -11,7 +11,7 @@ mod jwt;
 mod keys;
 
 pub use jwt::{JwtRules, ProviderConfig, Verifier};
-pub use keys::KeySource;
+pub use keys::{max_age, Jwks, KeyLoader, KeySource, MAX_JWKS_BYTES};
 
 /// Tokens longer than this are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;

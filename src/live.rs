@@ -25,7 +25,9 @@ impl Runtime {
             &settings.jwt,
             &settings.jwt_providers,
             previous.map(|r| &r.verifier),
+            &crate::key_loader::FilesAndHttp::shared(),
         )?;
+        crate::key_loader::refresh_in_background(&verifier);
         Ok(Runtime { settings, verifier })
     }
 }

@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 use mcp_gatekeeper::client::{self, TokenSpec};
 use mcp_gatekeeper::config::{self, Env};
 use mcp_gatekeeper::jsonrpc::{self, Request};
-use mcp_gatekeeper::policy::Policy;
 
 #[derive(Parser)]
 #[command(
@@ -190,7 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(file: &std::path::Path, tools: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
-    let policy = match Policy::load(file) {
+    let policy = match mcp_gatekeeper::policy_file::load(file) {
         Ok(p) => p,
         Err(e) => {
             match e.location() {
@@ -239,7 +238,7 @@ fn offered_tools(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
 
 fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Result<ExitCode> {
     use std::io::{Read, Write};
-    let policy = Policy::load(path)?;
+    let policy = mcp_gatekeeper::policy_file::load(path)?;
     let mut input = Vec::new();
     std::io::stdin()
         .read_to_end(&mut input)
@@ -385,7 +384,7 @@ fn explain(
     target: &str,
     args: Vec<(String, String)>,
 ) -> anyhow::Result<ExitCode> {
-    let policy = Policy::load(path)?;
+    let policy = mcp_gatekeeper::policy_file::load(path)?;
     let body = client::request_body(target, arguments(args, vec![])?, false, 1);
     let Request::Single(call) = jsonrpc::parse(body.to_string().as_bytes())? else {
         return Err(anyhow!("expected a single call"));

@@ -14,7 +14,6 @@ use notify::{RecursiveMode, Watcher};
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
 use crate::metrics::Metrics;
-use crate::policy::Policy;
 
 /// How long a file must stay quiet before it is read: editors and `cp` write in several steps.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -102,13 +101,13 @@ impl Reloader {
             return;
         }
         let outcome = match target {
-            WatchedFile::Policy => Policy::from_yaml(&text).map(|p| {
+            WatchedFile::Policy => crate::policy_file::parse(&text).map(|p| {
                 let version = p.version().to_string();
                 self.live.policy.store(Arc::new(p));
                 self.metrics.policy_loaded(&version);
                 version
             }),
-            WatchedFile::Shadow => Policy::from_yaml(&text).map(|p| {
+            WatchedFile::Shadow => crate::policy_file::parse(&text).map(|p| {
                 let version = p.version().to_string();
                 self.live.shadow.store(Some(Arc::new(p)));
                 version

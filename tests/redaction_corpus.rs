@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use mcp_gatekeeper::auth::Identity;
-use mcp_gatekeeper::policy::Policy;
 use serde_json::{json, Value};
 
 /// xorshift64*: a deterministic generator, so the corpus is the same on every run.
@@ -232,7 +231,8 @@ fn distractor(rng: &mut Rng) -> String {
 }
 
 fn researcher() -> std::sync::Arc<mcp_gatekeeper::redact::Redactor> {
-    let policy = Policy::from_yaml(include_str!("../policy/hospital.yaml")).unwrap();
+    let policy =
+        mcp_gatekeeper::policy_file::parse(include_str!("../policy/hospital.yaml")).unwrap();
     let who = Identity {
         user_id: "r".into(),
         username: None,

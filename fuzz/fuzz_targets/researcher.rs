@@ -4,13 +4,13 @@
 use std::sync::{Arc, OnceLock};
 
 use mcp_gatekeeper::auth::identity_from_claims;
-use mcp_gatekeeper::policy::Policy;
+
 use mcp_gatekeeper::redact::Redactor;
 
 pub fn redactor() -> Arc<Redactor> {
     static R: OnceLock<Arc<Redactor>> = OnceLock::new();
     R.get_or_init(|| {
-        let policy = Policy::from_yaml(include_str!("../../policy/hospital.yaml")).expect("policy");
+        let policy = mcp_gatekeeper::policy_file::parse(include_str!("../../policy/hospital.yaml")).expect("policy");
         let claims = serde_json::json!({"sub": "fuzz", "role": "Researcher"});
         let researcher = identity_from_claims(claims.as_object().cloned().unwrap_or_default())
             .expect("identity");

@@ -4,6 +4,7 @@
 //! and only then are the claims trusted.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -11,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 
 use super::cache::TokenCache;
-use super::keys::{key_from_pem, key_generation, Jwks, KeySet, KeySource, Lookup};
+use super::keys::{key_from_pem, key_generation, Jwks, KeyLoader, KeySet, KeySource, Lookup};
 use super::{identity_from_claims, malformed, AuthError, Identity, MAX_TOKEN_BYTES};
 
 /// Rules every token must satisfy, whoever issued it.
@@ -96,7 +97,7 @@ struct Header<'a> {
 impl Verifier {
     /// A verifier with one HMAC key (HS256/384/512) for every issuer `rules` accepts.
     pub fn hmac(secret: &[u8], rules: &JwtRules) -> Result<Self, String> {
-        Self::new(Some(secret), rules, &[], None)
+        Self::new(Some(secret), rules, &[], None, &no_loader())
     }
 
     /// The `JWT_SECRET` key (if any) and the named issuers. A JWKS that cannot be loaded now
@@ -106,10 +107,11 @@ impl Verifier {
         rules: &JwtRules,
         providers: &[ProviderConfig],
         previous: Option<&Verifier>,
+        loader: &Arc<dyn KeyLoader>,
     ) -> Result<Self, String> {
         let mut built = Vec::with_capacity(providers.len() + 1);
         for config in providers {
-            built.push(open_provider(config, previous)?);
+            built.push(open_provider(config, previous, loader)?);
         }
         if let Some(secret) = secret {
             built.push(secret_provider(secret, rules)?);
@@ -215,6 +217,17 @@ impl Verifier {
             .collect();
         out.extend(self.rules.issuers.iter().cloned());
         out
+    }
+
+    /// Every JWKS this verifier reads, for the shell to refresh in the background.
+    pub fn key_sets(&self) -> Vec<Arc<Jwks>> {
+        self.providers
+            .iter()
+            .filter_map(|p| match &p.keys {
+                Keys::Jwks(j) => Some(Arc::clone(j)),
+                Keys::Fixed(_) => None,
+            })
+            .collect()
     }
 
     fn jwks_of(&self, source: &KeySource) -> Option<&Jwks> {
@@ -323,7 +336,11 @@ impl Verifier {
     }
 }
 
-fn open_provider(config: &ProviderConfig, previous: Option<&Verifier>) -> Result<Provider, String> {
+fn open_provider(
+    config: &ProviderConfig,
+    previous: Option<&Verifier>,
+    loader: &Arc<dyn KeyLoader>,
+) -> Result<Provider, String> {
     let context = |e: String| format!("issuer {}: {e}", config.issuer);
     if config.algorithms.is_empty() {
         return Err(context("names no algorithms".into()));
@@ -332,8 +349,9 @@ fn open_provider(config: &ProviderConfig, previous: Option<&Verifier>) -> Result
         KeySource::Secret(secret) => {
             Keys::Fixed(Arc::new(fixed_key(DecodingKey::from_secret(secret))))
         }
-        KeySource::PemFile(path) => {
-            let pem = std::fs::read(path)
+        source @ KeySource::PemFile(path) => {
+            let (pem, _) = loader
+                .load(source)
                 .map_err(|e| context(format!("cannot read {}: {e}", path.display())))?;
             let key =
                 key_from_pem(&pem).map_err(|e| context(format!("{}: {e}", path.display())))?;
@@ -342,6 +360,7 @@ fn open_provider(config: &ProviderConfig, previous: Option<&Verifier>) -> Result
         source @ (KeySource::JwksFile(_) | KeySource::JwksUrl(_)) => Keys::Jwks(
             Jwks::open(
                 source.clone(),
+                Arc::clone(loader),
                 config.refresh,
                 config.refetch_min_interval,
                 previous.and_then(|v| v.jwks_of(source)),
@@ -474,4 +493,15 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> &'a str {
         Some(head) if head.eq_ignore_ascii_case(prefix) => &s[prefix.len()..],
         _ => s,
     }
+}
+
+/// For verifiers that need no key material from outside (an HMAC secret alone).
+fn no_loader() -> Arc<dyn KeyLoader> {
+    struct NoLoader;
+    impl KeyLoader for NoLoader {
+        fn load(&self, source: &KeySource) -> Result<(Vec<u8>, Option<Duration>), String> {
+            Err(format!("{source:?}: no key loader"))
+        }
+    }
+    Arc::new(NoLoader)
 }

@@ -1,12 +1,12 @@
 //! Verification keys and where they come from: a shared secret, a PEM public key, or a JSON Web
-//! Key Set (RFC 7517) read from a file or fetched over HTTP(S). A JWKS keeps its last good key
-//! set when a refresh fails, refreshes in the background, and refetches (rate-limited) when a
-//! token names a `kid` it does not know.
+//! Key Set (RFC 7517) in a file or at an HTTP(S) URL. The bytes are brought by a `KeyLoader`
+//! the shell implements; here they are parsed and kept. A JWKS keeps its last good key set when
+//! a refresh fails and refetches (rate-limited) when a token names a `kid` it does not know.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -14,7 +14,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 /// JWKS documents larger than this are refused (a key set is a few KiB).
-const MAX_JWKS_BYTES: u64 = 256 * 1024;
+pub const MAX_JWKS_BYTES: u64 = 256 * 1024;
 /// However short a server's `Cache-Control: max-age`, refreshes come no faster than this.
 const MIN_REFRESH: Duration = Duration::from_secs(1);
 
@@ -35,6 +35,14 @@ pub enum KeySource {
     PemFile(PathBuf),
     JwksFile(PathBuf),
     JwksUrl(String),
+}
+
+/// Brings key material: a PEM file, a JWKS file or URL. The shell implements it (files and
+/// HTTP); the core only parses what it brings.
+pub trait KeyLoader: Send + Sync {
+    /// The bytes at `source` and, when the server said, how long they stay fresh
+    /// (`Cache-Control: max-age`).
+    fn load(&self, source: &KeySource) -> Result<(Vec<u8>, Option<Duration>), String>;
 }
 
 /// One usable key.
@@ -136,6 +144,7 @@ fn usable_key(jwk: &Jwk) -> Option<Key> {
 /// A JWKS kept fresh: the current set is swapped atomically, so verification never waits on I/O.
 pub struct Jwks {
     location: KeySource,
+    loader: Arc<dyn KeyLoader>,
     current: ArcSwap<KeySet>,
     refresh_every: Duration,
     refetch_min_interval: Duration,
@@ -156,12 +165,14 @@ impl Jwks {
     /// reload) has keys, those are kept; otherwise the error is returned.
     pub fn open(
         location: KeySource,
+        loader: Arc<dyn KeyLoader>,
         refresh_every: Duration,
         refetch_min_interval: Duration,
         previous: Option<&Jwks>,
     ) -> Result<Arc<Self>, String> {
         let jwks = Jwks {
             location,
+            loader,
             current: ArcSwap::from_pointee(KeySet::default()),
             refresh_every,
             refetch_min_interval,
@@ -176,9 +187,7 @@ impl Jwks {
                 None => return Err(format!("{}: {e}", jwks.describe())),
             }
         }
-        let jwks = Arc::new(jwks);
-        spawn_refresher(Arc::downgrade(&jwks), refresh_every);
-        Ok(jwks)
+        Ok(Arc::new(jwks))
     }
 
     pub fn source(&self) -> &KeySource {
@@ -204,11 +213,9 @@ impl Jwks {
             *last = Some(Instant::now());
         }
         let (bytes, max_age) = match &self.location {
-            KeySource::JwksFile(path) => (
-                std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?,
-                None,
-            ),
-            KeySource::JwksUrl(url) => fetch(url)?,
+            source @ (KeySource::JwksFile(_) | KeySource::JwksUrl(_)) => {
+                self.loader.load(source)?
+            }
             other => return Err(format!("{other:?} is not a JWKS")),
         };
         let set = parse_jwks(&bytes)?;
@@ -239,6 +246,22 @@ impl Jwks {
         }
     }
 
+    /// The first wait before a background refresh.
+    pub fn refresh_every(&self) -> Duration {
+        self.refresh_every
+    }
+
+    /// One background refresh; returns how long to wait before the next.
+    pub fn refresh_and_schedule(&self) -> Duration {
+        match self.refresh() {
+            Ok(max_age) => self.next_refresh(max_age),
+            Err(e) => {
+                tracing::warn!(source = %self.describe(), error = %e, "JWKS refresh failed; keeping the last good key set");
+                self.refetch_min_interval.max(MIN_REFRESH)
+            }
+        }
+    }
+
     fn next_refresh(&self, max_age: Option<Duration>) -> Duration {
         max_age
             .map(|m| {
@@ -251,51 +274,8 @@ impl Jwks {
     }
 }
 
-/// Refreshes in the background until the `Jwks` is dropped (a reload replaced it).
-fn spawn_refresher(jwks: Weak<Jwks>, first: Duration) {
-    let spawned = std::thread::Builder::new()
-        .name("jwks-refresh".into())
-        .spawn(move || {
-            let mut wait = first;
-            loop {
-                std::thread::sleep(wait);
-                let Some(jwks) = jwks.upgrade() else { return };
-                wait = match jwks.refresh() {
-                    Ok(max_age) => jwks.next_refresh(max_age),
-                    Err(e) => {
-                        tracing::warn!(source = %jwks.describe(), error = %e, "JWKS refresh failed; keeping the last good key set");
-                        jwks.refetch_min_interval.max(MIN_REFRESH)
-                    }
-                };
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the JWKS refresh thread");
-    }
-}
-
-fn fetch(url: &str) -> Result<(Vec<u8>, Option<Duration>), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .into();
-    let mut response = agent.get(url).call().map_err(|e| e.to_string())?;
-    let max_age = response
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .and_then(max_age);
-    let bytes = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_JWKS_BYTES)
-        .read_to_vec()
-        .map_err(|e| e.to_string())?;
-    Ok((bytes, max_age))
-}
-
 /// `max-age` from a Cache-Control value (RFC 9111 §5.2.2.1); `no-store`/`no-cache` mean zero.
-fn max_age(value: &str) -> Option<Duration> {
+pub fn max_age(value: &str) -> Option<Duration> {
     value.split(',').map(str::trim).find_map(|d| {
         if d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache") {
             return Some(Duration::ZERO);

@@ -5,6 +5,25 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use serde_json::Value;
 
+/// Key material from files, as the shell's loader reads it (tests may touch the disk).
+fn files() -> std::sync::Arc<dyn keys::KeyLoader> {
+    struct Files;
+    impl keys::KeyLoader for Files {
+        fn load(
+            &self,
+            source: &KeySource,
+        ) -> Result<(Vec<u8>, Option<std::time::Duration>), String> {
+            match source {
+                KeySource::PemFile(p) | KeySource::JwksFile(p) => std::fs::read(p)
+                    .map(|b| (b, None))
+                    .map_err(|e| e.to_string()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    }
+    std::sync::Arc::new(Files)
+}
+
 const SECRET: &[u8] = b"a-test-secret-that-is-32-bytes-long!";
 
 fn rules() -> JwtRules {
@@ -300,8 +319,14 @@ mod public_keys {
             (Algorithm::EdDSA, "ed25519.key", "ed25519.pub.pem"),
         ] {
             let source = KeySource::PemFile(key_file(public_key));
-            let v = Verifier::new(None, &rules(), &[provider("idp", &[alg], source)], None)
-                .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            let v = Verifier::new(
+                None,
+                &rules(),
+                &[provider("idp", &[alg], source)],
+                None,
+                &files(),
+            )
+            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
             let token = signed(alg, None, &private(private_key, alg), claims("idp"));
             let id = v.verify(&token).unwrap_or_else(|e| panic!("{alg:?}: {e}"));
             assert_eq!(id.roles, vec!["Doctor"]);
@@ -319,6 +344,7 @@ mod public_keys {
             &rules(),
             &[provider("idp", &[Algorithm::RS256], source)],
             None,
+            &files(),
         )
         .unwrap();
         let public = std::fs::read(key_file("rsa.pub.pem")).unwrap();
@@ -338,7 +364,14 @@ mod public_keys {
     fn jwks_picks_the_key_by_kid_and_refuses_unknown_kids() {
         let source = KeySource::JwksFile(key_file("jwks.json"));
         let algs = [Algorithm::RS256, Algorithm::ES256];
-        let v = Verifier::new(None, &rules(), &[provider("idp", &algs, source)], None).unwrap();
+        let v = Verifier::new(
+            None,
+            &rules(),
+            &[provider("idp", &algs, source)],
+            None,
+            &files(),
+        )
+        .unwrap();
         let rs = signed(
             Algorithm::RS256,
             Some("rsa-1"),
@@ -392,7 +425,7 @@ mod public_keys {
                 KeySource::PemFile(key_file("ec256.pub.pem")),
             ),
         ];
-        let v = Verifier::new(Some(SECRET), &rules(), &providers, None).unwrap();
+        let v = Verifier::new(Some(SECRET), &rules(), &providers, None, &files()).unwrap();
         let a = signed(
             Algorithm::RS256,
             None,
@@ -438,7 +471,7 @@ mod public_keys {
             KeySource::PemFile(key_file("ec256.pub.pem")),
         );
         p.audiences = vec!["https://mcp.hospital.example".into()];
-        let v = Verifier::new(None, &rules(), &[p], None).unwrap();
+        let v = Verifier::new(None, &rules(), &[p], None, &files()).unwrap();
         let key = private("ec256.key", Algorithm::ES256);
         let mut c = claims("idp");
         c["aud"] = json!(["other", "https://mcp.hospital.example"]);
@@ -459,15 +492,15 @@ mod public_keys {
             &[Algorithm::RS256],
             KeySource::PemFile(key_file("jwks.json")),
         );
-        assert!(Verifier::new(None, &rules(), &[bad], None).is_err());
+        assert!(Verifier::new(None, &rules(), &[bad], None, &files()).is_err());
         let missing = provider(
             "idp",
             &[Algorithm::RS256],
             KeySource::JwksFile(key_file("absent.json")),
         );
-        assert!(Verifier::new(None, &rules(), &[missing], None).is_err());
+        assert!(Verifier::new(None, &rules(), &[missing], None, &files()).is_err());
         assert!(
-            Verifier::new(None, &rules(), &[], None).is_err(),
+            Verifier::new(None, &rules(), &[], None, &files()).is_err(),
             "no key at all"
         );
     }

@@ -6,7 +6,6 @@ mod lint;
 mod resource;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -148,27 +147,28 @@ struct ToolRule {
     when: Vec<(String, ArgMatch)>,
 }
 
+/// What compiling a policy needs from outside its file.
+#[derive(Debug, Clone)]
+pub struct CompileInputs {
+    /// `GATEKEEPER_REDACT_KEY`, needed only by profiles that `hash`.
+    pub redact_key: Option<Vec<u8>>,
+    /// This year: Safe Harbor folds dates that reveal an age over 89 (`year - 89`).
+    pub year: i32,
+}
+
+impl CompileInputs {
+    pub fn at_year(year: i32) -> Self {
+        CompileInputs {
+            redact_key: None,
+            year,
+        }
+    }
+}
+
 impl Policy {
-    /// Reads, parses and compiles a policy file.
-    pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Self::from_yaml(&text)
-    }
-
-    /// Parses and compiles policy YAML; `hash` redactions take their key from
-    /// `GATEKEEPER_REDACT_KEY`.
-    pub fn from_yaml(text: &str) -> Result<Self, PolicyError> {
-        let key = std::env::var("GATEKEEPER_REDACT_KEY")
-            .ok()
-            .filter(|k| !k.is_empty());
-        Self::from_yaml_keyed(text, key.map(String::into_bytes))
-    }
-
-    /// Parses and compiles policy YAML with an explicit redaction key.
-    pub fn from_yaml_keyed(text: &str, redact_key: Option<Vec<u8>>) -> Result<Self, PolicyError> {
+    /// Parses and compiles policy YAML with what it needs from outside the file (the shell's
+    /// `policy_file` reads those from the environment and the clock).
+    pub fn compile(text: &str, inputs: &CompileInputs) -> Result<Self, PolicyError> {
         let file: PolicyFile = serde_yaml_ng::from_str(text).map_err(|e| PolicyError::Yaml {
             location: e.location().map(|l| (l.line(), l.column())),
             message: e.to_string(),
@@ -178,9 +178,19 @@ impl Policy {
             Some(label) => format!("{label}@{digest}"),
             None => digest,
         };
-        let redaction = Redaction::compile(file.redaction.as_ref(), redact_key)
-            .map_err(|e| PolicyError::Invalid(format!("redaction: {e}")).locate_in(text))?;
+        let redaction = Redaction::compile(
+            file.redaction.as_ref(),
+            inputs.redact_key.clone(),
+            inputs.year,
+        )
+        .map_err(|e| PolicyError::Invalid(format!("redaction: {e}")).locate_in(text))?;
         compile(&file, version, redaction).map_err(|e| e.locate_in(text))
+    }
+
+    /// `compile` as of a fixed year, without a redaction key: for the core's own tests.
+    #[cfg(test)]
+    pub(crate) fn from_yaml(text: &str) -> Result<Self, PolicyError> {
+        Self::compile(text, &CompileInputs::at_year(2026))
     }
 
     /// The redactor for this caller's responses; `None` when their role sees them unchanged.

@@ -27,7 +27,8 @@ use pingora::prelude::HttpPeer;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
-use crate::audit::{AuditSink, OnFailure};
+use crate::audit::OnFailure;
+use crate::audit_sink::AuditSink;
 use crate::live::{Live, Runtime};
 use crate::mcp_session::Sessions;
 use crate::metrics::Metrics;

@@ -11,24 +11,23 @@ use pingora::server::Server;
 use super::admin::Admin;
 use super::connections::Guarded;
 use super::Gatekeeper;
-use crate::audit::AuditSink;
+use crate::audit_sink::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
 use crate::mcp_session::Sessions;
 use crate::metrics::Metrics;
-use crate::policy::Policy;
 use crate::reload::Reloader;
 use pingora::services::listening::Service;
 use tokio::sync::Semaphore;
 
 /// Builds the live state from validated settings. Fails before listening if anything is wrong.
 pub fn build(settings: Settings) -> anyhow::Result<Arc<Live>> {
-    let policy = Policy::load(&settings.policy_path)
+    let policy = crate::policy_file::load(&settings.policy_path)
         .with_context(|| format!("loading policy {}", settings.policy_path.display()))?;
     tracing::info!(policy = %settings.policy_path.display(), version = policy.version(), "policy loaded");
     let shadow = match &settings.shadow_policy_path {
         Some(path) => {
-            let p = Policy::load(path)
+            let p = crate::policy_file::load(path)
                 .with_context(|| format!("loading shadow policy {}", path.display()))?;
             tracing::info!(policy = %path.display(), version = p.version(), "shadow policy loaded (logged, not enforced)");
             Some(p)

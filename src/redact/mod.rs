@@ -110,6 +110,8 @@ pub struct Redactor {
     detect: HashMap<Entity, Action>,
     key: Option<Arc<Vec<u8>>>,
     scanner: Arc<Scanner>,
+    /// This year, for folding dates that reveal an age over 89.
+    year: i32,
 }
 
 /// Every role's redactor. `None` means the role sees responses unchanged.
@@ -123,11 +125,15 @@ pub struct Redaction {
 impl Redaction {
     /// Compiles the policy's `redaction:` section. `key` is `GATEKEEPER_REDACT_KEY`, needed
     /// only by profiles that `hash`.
-    pub fn compile(file: Option<&RedactionFile>, key: Option<Vec<u8>>) -> Result<Self, String> {
+    pub fn compile(
+        file: Option<&RedactionFile>,
+        key: Option<Vec<u8>>,
+        year: i32,
+    ) -> Result<Self, String> {
         let empty = RedactionFile::default();
         let file = file.unwrap_or(&empty);
         let key = key.map(Arc::new);
-        let build = |name: &str| build_profile(file, name, key.clone());
+        let build = |name: &str| build_profile(file, name, key.clone(), year);
         let default = Arc::new(build(file.default.as_deref().unwrap_or("safe_harbor"))?);
         let mut roles = HashMap::new();
         for (role, profile) in &file.roles {
@@ -188,6 +194,7 @@ fn build_profile(
     file: &RedactionFile,
     name: &str,
     key: Option<Arc<Vec<u8>>>,
+    year: i32,
 ) -> Result<Redactor, String> {
     let spec = resolve(file, name, 0)?;
     let fields = spec
@@ -209,6 +216,7 @@ fn build_profile(
         detect: spec.detect.into_iter().collect(),
         key,
         scanner,
+        year,
     })
 }
 
@@ -348,7 +356,7 @@ impl Redactor {
                 }
                 None => entity.mask(),
             },
-            Action::Generalize => generalize(value, entity),
+            Action::Generalize => generalize(value, entity, self.year),
         }
     }
 
@@ -421,9 +429,9 @@ const RESTRICTED_ZIP3: [&str; 17] = [
     "879", "884", "890", "893",
 ];
 
-fn generalize(value: &str, entity: Entity) -> String {
+fn generalize(value: &str, entity: Entity, this_year: i32) -> String {
     match entity {
-        Entity::Date => generalize_date(value),
+        Entity::Date => generalize_date(value, this_year),
         Entity::Zip => {
             let digits: String = value.chars().filter(char::is_ascii_digit).take(3).collect();
             if digits.len() < 3 || RESTRICTED_ZIP3.contains(&digits.as_str()) {
@@ -450,12 +458,11 @@ fn generalize(value: &str, entity: Entity) -> String {
 }
 
 /// A date becomes its year — or, when the year alone would reveal an age over 89, a bound.
-fn generalize_date(value: &str) -> String {
+fn generalize_date(value: &str, this_year: i32) -> String {
     let year = value
         .split(|c: char| !c.is_ascii_digit())
         .find(|part| part.len() == 4)
         .and_then(|y| y.parse::<i32>().ok());
-    let this_year = chrono::Datelike::year(&chrono::Utc::now());
     match year {
         Some(y) if this_year - y > 89 => format!("before {}", this_year - 89),
         Some(y) => y.to_string(),

@@ -1,6 +1,9 @@
 use super::*;
 use serde_json::json;
 
+/// The year these tests run in, as the shell would read it from the clock.
+const YEAR: i32 = 2026;
+
 const NURSE: &str = r#"
 profiles:
   nurse:
@@ -22,7 +25,7 @@ roles:
 
 fn redaction() -> Redaction {
     let file: RedactionFile = serde_yaml_ng::from_str(NURSE).unwrap();
-    Redaction::compile(Some(&file), None).unwrap()
+    Redaction::compile(Some(&file), None, YEAR).unwrap()
 }
 
 fn patient() -> Value {
@@ -136,8 +139,8 @@ fn hashing_needs_a_key() {
     let file: RedactionFile =
         serde_yaml_ng::from_str("profiles:\n  p:\n    detect: {ssn: hash}\nroles: {R: p}\n")
             .unwrap();
-    assert!(Redaction::compile(Some(&file), None).is_err());
-    let r = Redaction::compile(Some(&file), Some(b"k".to_vec())).unwrap();
+    assert!(Redaction::compile(Some(&file), None, YEAR).is_err());
+    let r = Redaction::compile(Some(&file), Some(b"k".to_vec()), YEAR).unwrap();
     let r = r.for_roles(&["R".into()]).unwrap();
     let (a, _) = r.redact_text("SSN 123-45-6789");
     let (b, _) = r.redact_text("again 123-45-6789");
@@ -199,7 +202,7 @@ fn a_zip_inside_a_longer_number_is_left_alone() {
     // Generalising "12323" of "SN 12323-45-6789" to "123" once made an SSN-shaped string
     // (found by the sse_redact fuzz target).
     let file: RedactionFile = serde_yaml_ng::from_str("roles: {}\ndefault: safe_harbor\n").unwrap();
-    let redactor = Redaction::compile(Some(&file), None)
+    let redactor = Redaction::compile(Some(&file), None, YEAR)
         .unwrap()
         .for_roles(&["Researcher".to_string()])
         .unwrap();
@@ -307,7 +310,7 @@ roles: { R: p }
 "#,
     )
     .unwrap();
-    let r = Redaction::compile(Some(&file), None).unwrap();
+    let r = Redaction::compile(Some(&file), None, YEAR).unwrap();
     let r = r.for_roles(&["R".to_string()]).unwrap();
     let payload = json!({"patients":[{"ssn":"x1","note":"n1","other":{"ssn":"keep"}}],
         "codes":["secret-code","B"]});
@@ -330,7 +333,7 @@ roles: { R: p }
 fn a_known_value_inside_a_protocol_member_name_does_not_rename_it() {
     // "red" is a name a field rule took out; "structuredContent" contains it.
     let file: RedactionFile = serde_yaml_ng::from_str("roles: {}\ndefault: safe_harbor\n").unwrap();
-    let r = Redaction::compile(Some(&file), None).unwrap();
+    let r = Redaction::compile(Some(&file), None, YEAR).unwrap();
     let r = r.for_roles(&["Anyone".to_string()]).unwrap();
     let mut m = mcp(&json!({"name": "red", "note": "red said hi"}));
     r.redact_value(&mut m).unwrap();
