@@ -5,8 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use super::config::Action;
-use super::detect::Span;
-use super::Known;
+use super::detect::{Entity, Span};
+
+/// What a field rule took out, to be scrubbed from free text too.
+pub struct Known {
+    pub value: String,
+    pub entity: Entity,
+    pub action: Action,
+}
 
 /// Values shorter than this are not looked for (too many false hits).
 pub const MIN_KNOWN_LEN: usize = 3;

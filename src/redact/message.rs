@@ -7,9 +7,10 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::config::Action;
-use super::path::Step;
+use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
+use super::profile::FieldRule;
 use super::tree::{Members, Node, Text};
-use super::{Counts, FieldRule, Known, KnownValues, Redactor, Selector, Tally, MIN_KNOWN_LEN};
+use super::{Counts, Redactor, Tally};
 
 /// Strings up to this length are remembered per message with their redaction; longer ones
 /// (free text) rarely repeat. At most `MEMO_MAX_ENTRIES` are, so a body of millions of distinct
@@ -43,7 +44,7 @@ const PROTOCOL_KEYS: [&str; 18] = [
 
 /// One step of a location, kept only when the profile has JSONPath rules.
 #[derive(Debug, Clone)]
-enum Loc {
+pub(super) enum Loc {
     Key(String),
     Index(usize),
 }
@@ -65,80 +66,53 @@ struct JsonText<'t> {
     parsed: Option<Node<'t>>,
 }
 
-impl Redactor {
-    /// Redacts one JSON-RPC message in place; returns what was redacted. Every member but the
-    /// protocol's own (`jsonrpc`, `id`, `method`) is payload: `result`, `error` and `params`
-    /// as MCP shapes them, and anything else a server adds, so nothing escapes by being put
-    /// where the redactor does not look. A message that is not an object is scanned whole.
-    pub(super) fn redact_message(&self, message: &mut Node<'_>) -> Counts {
-        let mut fields = FieldPass::new(self);
-        let Node::Object(obj) = message else {
-            let mut tally = Tally::default();
-            StringPass::new(self, Vec::new()).value(message, &mut tally);
-            return tally.into_counts();
-        };
-        let mut sections: Vec<&mut Node> = members_of(obj, Member::Payload).collect();
-        let taken: Vec<Vec<TakenText>> = sections.iter_mut().map(|s| take_texts(s)).collect();
-        let mut texts: Vec<Vec<JsonText>> = sections
-            .iter_mut()
-            .zip(&taken)
-            .map(|(section, taken)| parse_texts(section, taken))
-            .collect();
-        for (section, texts) in sections.iter_mut().zip(&texts) {
-            fields.section(section, texts);
-        }
-        for parsed in texts.iter_mut().flatten().filter_map(|t| t.parsed.as_mut()) {
-            fields.value(parsed, &mut Vec::new());
-        }
-        let mut tally = fields.tally;
-        let mut strings = StringPass::new(self, fields.known);
-        for (section, texts) in sections.iter_mut().zip(texts.iter_mut()) {
-            strings.section(section, texts, &mut tally);
-            for parsed in texts.iter_mut().filter_map(|t| t.parsed.as_mut()) {
-                strings.value(parsed, &mut tally);
-            }
-            put_json_texts(section, texts);
-            // Only now, with the texts back under `content`, may the section's keys change.
-            if let Node::Object(members) = &mut **section {
-                strings.keys(members, &mut tally);
-            }
-        }
-        drop(sections);
-        for value in members_of(obj, Member::ProtocolText) {
-            strings.value(value, &mut tally);
-        }
-        strings.keys(obj, &mut tally);
-        tally.into_counts()
+/// Redacts one JSON-RPC message in place; returns what was redacted. Every member but the
+/// protocol's own (`jsonrpc`, `id`, `method`) is payload: `result`, `error` and `params`
+/// as MCP shapes them, and anything else a server adds, so nothing escapes by being put
+/// where the redactor does not look. A message that is not an object is scanned whole.
+pub(super) fn redact_message(redactor: &Redactor, message: &mut Node<'_>) -> Counts {
+    let mut fields = FieldPass::new(redactor);
+    let Node::Object(obj) = message else {
+        let mut tally = Tally::default();
+        StringPass::new(redactor, Vec::new()).value(message, &mut tally);
+        return tally.into_counts();
+    };
+    let mut sections: Vec<&mut Node> = members_of(obj, Member::Payload).collect();
+    let taken: Vec<Vec<TakenText>> = sections.iter_mut().map(|s| take_texts(s)).collect();
+    let mut texts: Vec<Vec<JsonText>> = sections
+        .iter_mut()
+        .zip(&taken)
+        .map(|(section, taken)| parse_texts(section, taken))
+        .collect();
+    for (section, texts) in sections.iter_mut().zip(&texts) {
+        fields.section(section, texts);
     }
-
-    /// The rule for the value at `loc` (whose last step is `key`, for an object member).
-    /// The last rule that selects it wins, as in the policy file.
-    fn rule_at(&self, key: Option<&str>, loc: &[Loc]) -> Option<usize> {
-        let by_key = key.and_then(|key| {
-            let set = &self.selectors;
-            let last = set.keys.matches(&lowercase(key)).iter().next_back()?;
-            set.key_rule.get(last).copied()
-        });
-        if self.selectors.paths.is_empty() {
-            return by_key;
-        }
-        let steps: Vec<Step> = loc
-            .iter()
-            .map(|l| match l {
-                Loc::Key(k) => Step::Key(k),
-                Loc::Index(i) => Step::Index(*i),
-            })
-            .collect();
-        let by_path =
-            self.selectors.paths.iter().rev().copied().find(
-                |&i| matches!(&self.fields[i].selector, Selector::Path(p) if p.matches(&steps)),
-            );
-        by_key.max(by_path)
+    for parsed in texts.iter_mut().flatten().filter_map(|t| t.parsed.as_mut()) {
+        fields.value(parsed, &mut Vec::new());
     }
+    let mut tally = fields.tally;
+    let mut strings = StringPass::new(redactor, fields.known);
+    for (section, texts) in sections.iter_mut().zip(texts.iter_mut()) {
+        strings.section(section, texts, &mut tally);
+        for parsed in texts.iter_mut().filter_map(|t| t.parsed.as_mut()) {
+            strings.value(parsed, &mut tally);
+        }
+        put_json_texts(section, texts);
+        // Only now, with the texts back under `content`, may the section's keys change.
+        if let Node::Object(members) = &mut **section {
+            strings.keys(members, &mut tally);
+        }
+    }
+    drop(sections);
+    for value in members_of(obj, Member::ProtocolText) {
+        strings.value(value, &mut tally);
+    }
+    strings.keys(obj, &mut tally);
+    tally.into_counts()
 }
 
 /// `str::to_lowercase`, without allocating for the usual all-lowercase ASCII key.
-fn lowercase(key: &str) -> Cow<'_, str> {
+pub(super) fn lowercase(key: &str) -> Cow<'_, str> {
     if key.is_ascii() && !key.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Borrowed(key)
     } else {

@@ -1,5 +1,7 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
+
+use super::config::RedactionFile;
 
 /// The year these tests run in, as the shell would read it from the clock.
 const YEAR: i32 = 2026;

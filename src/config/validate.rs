@@ -1,0 +1,148 @@
+//! Checks and conversions from what was written to what runs: addresses, the upstream URL,
+//! algorithms, issuers and their key sources.
+
+use std::net::ToSocketAddrs;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, AlgorithmFamily};
+
+use super::{ConfigError, ConfigFile, Env, ProviderFile, Upstream};
+use crate::auth::{KeySource, ProviderConfig};
+
+pub(super) fn metrics_listen(env: &Env, file: &ConfigFile) -> Result<Option<String>, ConfigError> {
+    let value = pick(&env.metrics_listen, &file.metrics_listen, "127.0.0.1:9464");
+    if value == "off" {
+        return Ok(None);
+    }
+    check_host_port(&value, "GATEKEEPER_METRICS_LISTEN / metrics_listen")?;
+    Ok(Some(value))
+}
+
+pub(super) fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    serde_yaml_ng::from_str(&text).map_err(|e| ConfigError::Yaml {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+pub(super) fn pick(env: &Option<String>, file: &Option<String>, default: &str) -> String {
+    env.clone()
+        .or_else(|| file.clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Maps `JWT_ALG` to an algorithm. Only the HMAC family is keyed by `JWT_SECRET`.
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, ConfigError> {
+    match name.trim().to_ascii_uppercase().as_str() {
+        "HS256" => Ok(Algorithm::HS256),
+        "HS384" => Ok(Algorithm::HS384),
+        "HS512" => Ok(Algorithm::HS512),
+        other => Err(ConfigError::Invalid(format!(
+            "JWT_ALG '{other}' is not supported: use HS256, HS384 or HS512"
+        ))),
+    }
+}
+
+pub(super) fn provider_config(p: &ProviderFile, env: &Env) -> Result<ProviderConfig, ConfigError> {
+    let invalid = |why: String| ConfigError::Invalid(format!("jwt.providers[{}]: {why}", p.issuer));
+    if p.issuer.is_empty() {
+        return Err(ConfigError::Invalid(
+            "jwt.providers: issuer must not be empty".into(),
+        ));
+    }
+    let algorithms = p
+        .algorithms
+        .iter()
+        .map(|a| {
+            Algorithm::from_str(a.trim()).map_err(|_| invalid(format!("unknown algorithm '{a}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let source = match (&p.jwks_url, &p.jwks_file, &p.public_key_pem, &p.secret_env) {
+        (Some(url), None, None, None)
+            if url.starts_with("https://") || url.starts_with("http://") =>
+        {
+            KeySource::JwksUrl(url.clone())
+        }
+        (Some(url), None, None, None) => {
+            return Err(invalid(format!("jwks_url '{url}' must be http(s)")))
+        }
+        (None, Some(path), None, None) => KeySource::JwksFile(path.clone()),
+        (None, None, Some(path), None) => KeySource::PemFile(path.clone()),
+        (None, None, None, Some(var)) => KeySource::Secret(
+            env.lookup(var)
+                .ok_or_else(|| invalid(format!("environment variable {var} is not set")))?
+                .into_bytes(),
+        ),
+        _ => {
+            return Err(invalid(
+                "needs exactly one of jwks_url, jwks_file, public_key_pem, secret_env".into(),
+            ))
+        }
+    };
+    let symmetric = matches!(source, KeySource::Secret(_));
+    if algorithms.is_empty()
+        || algorithms
+            .iter()
+            .any(|a| (a.family() == AlgorithmFamily::Hmac) != symmetric)
+    {
+        return Err(invalid(
+            "algorithms must be HS* with secret_env and public-key algorithms otherwise".into(),
+        ));
+    }
+    Ok(ProviderConfig {
+        issuer: p.issuer.clone(),
+        algorithms,
+        source,
+        audiences: p.audiences.clone(),
+        refresh: Duration::from_secs(p.refresh_seconds.max(1)),
+        refetch_min_interval: Duration::from_secs(p.refetch_min_interval_seconds),
+    })
+}
+
+pub(super) fn check_host_port(value: &str, what: &str) -> Result<(), ConfigError> {
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+        _ => Err(ConfigError::Invalid(format!(
+            "{what} must be host:port, got '{value}'"
+        ))),
+    }
+}
+
+/// `GATEKEEPER_UPSTREAM` is a base URL: `http://host:port`, no path.
+pub(super) fn parse_upstream(url: &str) -> Result<Upstream, ConfigError> {
+    let invalid = |why: &str| {
+        ConfigError::Invalid(format!(
+            "GATEKEEPER_UPSTREAM '{url}' {why} (expected http://host:port)"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("must start with http:// (TLS upstreams are not supported yet)"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+        return Err(invalid("must not carry a path, query or credentials"));
+    }
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .map_err(|e| invalid(&format!("does not resolve: {e}")))?
+        .next()
+        .ok_or_else(|| invalid("resolves to no address"))?;
+    Ok(Upstream {
+        addr,
+        authority: authority.to_string(),
+    })
+}

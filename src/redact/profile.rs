@@ -1,0 +1,201 @@
+//! Profiles compiled: a profile's `extends` folded in, its field selectors (key globs in one
+//! automaton, JSONPaths), detectors and key; and every role's profile, merged for callers with
+//! several roles.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::config::{self, Action, FieldSpec, ProfileSpec, RedactionFile};
+use super::detect::Entity;
+use super::path::{JsonPath, KeyGlob};
+use super::scan::Scanner;
+use super::Redactor;
+
+#[derive(Debug, Clone)]
+pub(super) enum Selector {
+    Path(JsonPath),
+    Key(KeyGlob),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct FieldRule {
+    pub(super) selector: Selector,
+    pub(super) action: Action,
+    pub(super) entity: Entity,
+}
+
+/// A profile's field selectors compiled for lookup: every key glob in one automaton, so a
+/// key is decided in one pass however many globs there are.
+#[derive(Clone)]
+pub(super) struct Selectors {
+    pub(super) keys: regex::RegexSet,
+    /// Pattern `i` of `keys` is field rule `key_rule[i]`.
+    pub(super) key_rule: Vec<usize>,
+    /// The field rules that are JSONPaths.
+    pub(super) paths: Vec<usize>,
+}
+
+impl Selectors {
+    pub(super) fn new(fields: &[FieldRule]) -> Result<Self, String> {
+        let (mut globs, mut key_rule, mut paths) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, rule) in fields.iter().enumerate() {
+            match &rule.selector {
+                Selector::Key(glob) => {
+                    globs.push(glob.to_regex());
+                    key_rule.push(i);
+                }
+                Selector::Path(_) => paths.push(i),
+            }
+        }
+        let keys = regex::RegexSet::new(&globs).map_err(|e| format!("key globs: {e}"))?;
+        Ok(Selectors {
+            keys,
+            key_rule,
+            paths,
+        })
+    }
+}
+
+/// Every role's redactor. `None` means the role sees responses unchanged.
+pub struct Redaction {
+    roles: HashMap<String, Option<Arc<Redactor>>>,
+    default: Arc<Redactor>,
+    /// Merged redactors for multi-role callers, by sorted role list.
+    unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Redactor>>>,
+}
+
+impl Redaction {
+    /// Compiles the policy's `redaction:` section. `key` is `GATEKEEPER_REDACT_KEY`, needed
+    /// only by profiles that `hash`.
+    pub fn compile(
+        file: Option<&RedactionFile>,
+        key: Option<Vec<u8>>,
+        year: i32,
+    ) -> Result<Self, String> {
+        let empty = RedactionFile::default();
+        let file = file.unwrap_or(&empty);
+        let key = key.map(Arc::new);
+        let build = |name: &str| build_profile(file, name, key.clone(), year);
+        let default = Arc::new(build(file.default.as_deref().unwrap_or("safe_harbor"))?);
+        let mut roles = HashMap::new();
+        for (role, profile) in &file.roles {
+            let redactor = match profile.as_str() {
+                "none" => None,
+                name => Some(Arc::new(build(name)?)),
+            };
+            roles.insert(role.clone(), redactor);
+        }
+        Ok(Redaction {
+            roles,
+            default,
+            unions: Default::default(),
+        })
+    }
+
+    /// The redactor for a caller's roles: a role's own profile, or the default for a role
+    /// without an entry. With several roles every applicable profile's rules apply (the merged
+    /// redactor is built once per combination and kept).
+    pub fn for_roles(&self, roles: &[String]) -> Option<Arc<Redactor>> {
+        let mut chosen: Vec<(&str, Arc<Redactor>)> = Vec::new();
+        if roles.is_empty() {
+            chosen.push(("", Arc::clone(&self.default)));
+        }
+        for role in roles {
+            match self.roles.get(role) {
+                Some(Some(r)) => chosen.push((role, Arc::clone(r))),
+                Some(None) => {}
+                None => chosen.push(("", Arc::clone(&self.default))),
+            }
+        }
+        match chosen.len() {
+            0 => None,
+            1 => chosen.pop().map(|(_, r)| r),
+            _ => Some(self.merged(chosen)),
+        }
+    }
+
+    fn merged(&self, chosen: Vec<(&str, Arc<Redactor>)>) -> Arc<Redactor> {
+        let mut key: Vec<String> = chosen.iter().map(|(role, _)| role.to_string()).collect();
+        key.sort();
+        key.dedup();
+        let mut cache = self.unions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = cache.get(&key) {
+            return Arc::clone(r);
+        }
+        let mut iter = chosen.into_iter().map(|(_, r)| r);
+        let first = iter.next().unwrap_or_else(|| Arc::clone(&self.default));
+        let merged = iter.try_fold(first, |acc, r| acc.union(&r).map(Arc::new));
+        // Should the merged profile fail to build, the default profile applies instead.
+        let merged = merged.unwrap_or_else(|_| Arc::clone(&self.default));
+        cache.insert(key, Arc::clone(&merged));
+        merged
+    }
+}
+
+pub(super) fn build_profile(
+    file: &RedactionFile,
+    name: &str,
+    key: Option<Arc<Vec<u8>>>,
+    year: i32,
+) -> Result<Redactor, String> {
+    let spec = resolve(file, name, 0)?;
+    let fields = spec
+        .fields
+        .iter()
+        .map(|f| compile_field(name, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let uses_hash = fields.iter().any(|f| f.action == Action::Hash)
+        || spec.detect.values().any(|a| *a == Action::Hash);
+    if uses_hash && key.is_none() {
+        return Err(format!(
+            "redaction profile '{name}' hashes values but GATEKEEPER_REDACT_KEY is not set"
+        ));
+    }
+    let scanner = Arc::new(Scanner::new(&|e| spec.detect.contains_key(&e))?);
+    Ok(Redactor {
+        selectors: Selectors::new(&fields)?,
+        fields,
+        detect: spec.detect.into_iter().collect(),
+        key,
+        scanner,
+        year,
+    })
+}
+
+/// A profile with everything it `extends` folded in (its own rules last, so they win ties).
+fn resolve(file: &RedactionFile, name: &str, depth: usize) -> Result<ProfileSpec, String> {
+    if depth > 8 {
+        return Err(format!(
+            "redaction profile '{name}': 'extends' nests too deep (a cycle?)"
+        ));
+    }
+    let spec = match (file.profiles.get(name), name) {
+        (Some(spec), _) => spec.clone(),
+        (None, "safe_harbor") => config::safe_harbor(),
+        (None, _) => return Err(format!("unknown redaction profile '{name}'")),
+    };
+    let Some(parent) = &spec.extends else {
+        return Ok(spec);
+    };
+    let mut base = resolve(file, parent, depth + 1)?;
+    base.fields.extend(spec.fields);
+    base.detect.extend(spec.detect);
+    Ok(base)
+}
+
+fn compile_field(profile: &str, f: &FieldSpec) -> Result<FieldRule, String> {
+    let selector = match (&f.path, &f.key) {
+        (Some(p), None) => Selector::Path(JsonPath::parse(p)?),
+        (None, Some(k)) => Selector::Key(KeyGlob::new(k)),
+        _ => {
+            return Err(format!(
+            "redaction profile '{profile}': each field rule needs exactly one of 'path' or 'key'"
+        ))
+        }
+    };
+    Ok(FieldRule {
+        selector,
+        action: f.action,
+        entity: f.entity.unwrap_or(Entity::Field),
+    })
+}
