@@ -380,3 +380,4 @@ pub fn message(body: &[u8]) -> Value {
     );
     all.remove(0)
 }
+pub mod attack;

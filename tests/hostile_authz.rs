@@ -1,0 +1,231 @@
+//! Hostile input, authorization and object-level access (BOLA): what a role or user may not reach. Every case states the answer it must get AND whether the upstream
+//! may see it; the mock counts every request it receives, so "never reached the upstream" is
+//! measured, not assumed.
+#![allow(unused_imports)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::attack::*;
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use serde_json::{json, Value};
+
+// ---- authorization and object-level access ----------------------------------------------
+
+#[test]
+fn authorization_and_object_level_attacks() {
+    let stack = Stack::start(false);
+    let patient = |args: Value| {
+        move |s: &Stack| {
+            with_token(
+                s,
+                &patient_token(),
+                &call("get_medical_records", args.clone()),
+            )
+        }
+    };
+    let cases = vec![
+        case(
+            "Patient reads another patient",
+            403,
+            false,
+            patient(json!({"patient_id":"SQHUM"})),
+        ),
+        case(
+            "Patient id padded",
+            403,
+            false,
+            patient(json!({"patient_id":" NUGWI"})),
+        ),
+        case(
+            "Patient id in another case",
+            403,
+            false,
+            patient(json!({"patient_id":"nugwi"})),
+        ),
+        case(
+            "Patient id as an array",
+            403,
+            false,
+            patient(json!({"patient_id":["NUGWI"]})),
+        ),
+        case(
+            "Patient id null",
+            403,
+            false,
+            patient(json!({"patient_id":null})),
+        ),
+        case("Patient id missing", 403, false, patient(json!({}))),
+        case("Nurse writes a clinical note", 403, false, |s| {
+            as_role(
+                s,
+                "Nurse",
+                &call(
+                    "add_clinical_note",
+                    json!({"patient_id":"NUGWI","note":"x"}),
+                ),
+            )
+        }),
+        case("Billing reads medical records", 403, false, |s| {
+            as_role(
+                s,
+                "Billing",
+                &call("get_medical_records", json!({"patient_id":"NUGWI"})),
+            )
+        }),
+        case("Nurse, legacy form of a forbidden tool", 403, false, |s| {
+            as_role(
+                s,
+                "Nurse",
+                &legacy_call("add_clinical_note", json!({"patient_id":"NUGWI"})).to_string(),
+            )
+        }),
+        case("unknown role", 403, false, |s| {
+            as_role(s, "Janitor", GET_PATIENT)
+        }),
+        case("no role at all", 403, false, |s| {
+            with_token(
+                s,
+                &token_with(json!({"user_id":"1","exp": now()+60})),
+                GET_PATIENT,
+            )
+        }),
+        case("Mcp-Method disagrees with the body", 400, false, |s| {
+            let auth = bearer(&token("Nurse"));
+            send(
+                s,
+                "/mcp",
+                &[("authorization", &auth), ("mcp-method", "tools/list")],
+                &call("add_clinical_note", json!({})),
+            )
+        }),
+        case("Mcp-Name disagrees with the body", 400, false, |s| {
+            let auth = bearer(&token("Nurse"));
+            send(
+                s,
+                "/mcp",
+                &[
+                    ("authorization", &auth),
+                    ("mcp-method", "tools/call"),
+                    ("mcp-name", "get_patient"),
+                ],
+                &call("add_clinical_note", json!({})),
+            )
+        }),
+        case("newest revision without Mcp-Method", 400, false, |s| {
+            let auth = bearer(&token("Doctor"));
+            send(
+                s,
+                "/mcp",
+                &[
+                    ("authorization", &auth),
+                    ("mcp-protocol-version", "2026-07-28"),
+                ],
+                GET_PATIENT,
+            )
+        }),
+        case("unknown MCP-Protocol-Version", 400, false, |s| {
+            let auth = bearer(&token("Doctor"));
+            send(
+                s,
+                "/mcp",
+                &[
+                    ("authorization", &auth),
+                    ("mcp-protocol-version", "1999-01-01"),
+                ],
+                GET_PATIENT,
+            )
+        }),
+        case("Origin not allowed (DNS rebinding)", 403, false, |s| {
+            let auth = bearer(&token("Doctor"));
+            send(
+                s,
+                "/mcp",
+                &[("authorization", &auth), ("origin", "http://evil.example")],
+                GET_PATIENT,
+            )
+        }),
+        case("a session id never issued", 404, false, |s| {
+            let auth = bearer(&token("Doctor"));
+            send(
+                s,
+                "/mcp",
+                &[("authorization", &auth), ("mcp-session-id", "guessed-0001")],
+                GET_PATIENT,
+            )
+        }),
+        case(
+            "control: Patient reads their own record",
+            200,
+            true,
+            patient(json!({"patient_id":"NUGWI"})),
+        ),
+    ];
+    run(&stack, cases);
+
+    // A session belongs to whoever initialized it: another user presenting its id gets 404,
+    // and their call never reaches the server.
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let owner = bearer(&token_with(
+        json!({"user_id":"alice","role":"Doctor","exp": now()+300}),
+    ));
+    let (status, headers, _) = post_raw(
+        &stack.url(),
+        &[
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("authorization", &owner),
+        ],
+        init.into(),
+    );
+    assert_eq!(status, 200);
+    let sid = header(&headers, "mcp-session-id")
+        .expect("a session id")
+        .to_string();
+    assert_eq!(
+        send(
+            &stack,
+            "/mcp",
+            &[("authorization", &owner), ("mcp-session-id", &sid)],
+            GET_PATIENT
+        ),
+        200
+    );
+    let before = stack.total();
+    let thief = bearer(&token_with(
+        json!({"user_id":"mallory","role":"Doctor","exp": now()+300}),
+    ));
+    assert_eq!(
+        send(
+            &stack,
+            "/mcp",
+            &[("authorization", &thief), ("mcp-session-id", &sid)],
+            GET_PATIENT
+        ),
+        404
+    );
+    assert_eq!(stack.total(), before, "the thief's call reached the server");
+
+    // Identity headers are the gatekeeper's: a client's copy never reaches the server.
+    let auth = bearer(&token("Nurse"));
+    let status = send(
+        &stack,
+        "/mcp",
+        &[
+            ("authorization", &auth),
+            ("x-gatekeeper-roles", "Doctor"),
+            ("x-gatekeeper-user-id", "0"),
+        ],
+        GET_PATIENT,
+    );
+    assert_eq!(status, 200);
+    let seen = &stack.stats()["last_request"]["headers"];
+    assert_eq!(seen["x-gatekeeper-roles"], "Nurse");
+    assert_eq!(seen["x-gatekeeper-user-id"], "1");
+}

@@ -1,0 +1,199 @@
+//! Hostile input, reliability: upstream failures, slow clients, connection caps, public metadata. Every case states the answer it must get AND whether the upstream
+//! may see it; the mock counts every request it receives, so "never reached the upstream" is
+//! measured, not assumed.
+#![allow(unused_imports)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::attack::*;
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey};
+use serde_json::{json, Value};
+
+// ---- reliability -------------------------------------------------------------------------
+
+fn gate_with(upstream: SocketAddr, yaml: &str) -> Proc {
+    let mut opts = GateOptions::new(upstream);
+    opts.config_yaml = yaml.to_string();
+    start_gatekeeper(opts)
+}
+
+#[test]
+fn an_upstream_down_is_502_and_a_hung_one_is_504_within_its_bound() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let gate = gate_with(closed, "");
+    let url = format!("http://{}/mcp", gate.addr);
+    let body: Value = serde_json::from_str(GET_PATIENT).unwrap();
+    assert_eq!(post(&url, Some(&token("Doctor")), &body).0, 502);
+
+    // Accepts connections and never answers.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gate = gate_with(
+        hung.local_addr().unwrap(),
+        "upstream_timeouts:\n  read_ms: 500\n",
+    );
+    let started = Instant::now();
+    let (status, _, _) = post(
+        &format!("http://{}/mcp", gate.addr),
+        Some(&token("Doctor")),
+        &body,
+    );
+    assert_eq!(status, 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(hung);
+}
+
+#[test]
+fn slow_clients_are_cut_off_by_the_request_deadline() {
+    let stack = Stack::start(false);
+    let gate = gate_with(stack.mock.addr, "limits:\n  request_deadline_ms: 800\n");
+
+    // Slowloris: a header that never ends. The connection is closed near the deadline.
+    let mut slow = TcpStream::connect(gate.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = Instant::now();
+    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: gk\r\n")
+        .unwrap();
+    let mut buf = [0u8; 256];
+    for _ in 0..20 {
+        if slow.write_all(b"X-Drip: 1\r\n").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let n = slow.read(&mut buf).unwrap_or(0);
+    assert!(n == 0 || !String::from_utf8_lossy(&buf[..n]).contains("200"));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A body that trickles: 408 once the deadline passes, nothing forwarded.
+    let before = stack.total();
+    let mut trickle = TcpStream::connect(gate.addr).unwrap();
+    trickle
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: gk\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        auth_line("Doctor"),
+        GET_PATIENT.len()
+    );
+    trickle.write_all(head.as_bytes()).unwrap();
+    trickle.write_all(&GET_PATIENT.as_bytes()[..10]).unwrap();
+    let mut answer = Vec::new();
+    let _ = trickle.read_to_end(&mut answer);
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(stack.total(), before);
+
+    // A well-behaved client on the same gatekeeper is unaffected.
+    let body: Value = serde_json::from_str(GET_PATIENT).unwrap();
+    assert_eq!(
+        post(
+            &format!("http://{}/mcp", gate.addr),
+            Some(&token("Doctor")),
+            &body
+        )
+        .0,
+        200
+    );
+}
+
+#[test]
+fn connections_past_the_cap_get_503() {
+    let stack = Stack::start(false);
+    let gate = gate_with(stack.mock.addr, "limits:\n  max_connections: 2\n");
+    // The harness's readiness probe was a connection too: once the gatekeeper has seen it
+    // close, both places are free (otherwise one held connection could be the one refused).
+    wait_for_metric(&gate, "gatekeeper_open_connections", 0.0);
+    // Two connections held open (each mid-header, within the deadline).
+    let mut held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(gate.addr).unwrap();
+            s.write_all(b"POST /mcp HTTP/1.1\r\n").unwrap();
+            s
+        })
+        .collect();
+    // Both must hold their places before the third arrives.
+    wait_for_metric(&gate, "gatekeeper_open_connections", 2.0);
+    let statuses = raw(
+        gate.addr,
+        b"GET /mcp HTTP/1.1\r\nHost: gk\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(statuses, vec![503]);
+    held.clear();
+    // Once they close, service resumes.
+    let body: Value = serde_json::from_str(GET_PATIENT).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = post(
+            &format!("http://{}/mcp", gate.addr),
+            Some(&token("Doctor")),
+            &body,
+        )
+        .0;
+        if status == 200 || Instant::now() > deadline {
+            assert_eq!(status, 200);
+            break;
+        }
+    }
+}
+
+fn wait_for_metric(gate: &Proc, name: &str, want: f64) {
+    let url = format!(
+        "http://{}/metrics",
+        gate.metrics_addr.expect("metrics listener")
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, body) = get(&url, &[]);
+        let value = String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok());
+        if value == Some(want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never reached {want} (last {value:?})"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn protected_resource_metadata_is_public() {
+    let stack = Stack::start(false);
+    let before = stack.total();
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let (status, headers, body) = get(&format!("http://{}{path}", stack.gate.addr), &[]);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header(&headers, "content-type"), Some("application/json"));
+        let doc: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["resource"], format!("http://{}/mcp", stack.gate.addr));
+        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+    }
+    assert_eq!(stack.total(), before, "metadata is the gatekeeper's own");
+}
