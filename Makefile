@@ -37,6 +37,7 @@ fuzz: deps
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) check --lib --no-default-features
 
 fmt:
 	$(CARGO) fmt --all

@@ -1,11 +1,16 @@
-//! mcp-gatekeeper: a Pingora sidecar that authenticates, authorizes and audits MCP traffic.
+//! mcp-gatekeeper: a Pingora sidecar that authenticates, authorizes, redacts and audits MCP
+//! traffic.
 //!
-//! The decision core (`auth`, `jsonrpc`, `policy`) is plain Rust with no I/O; `proxy` wires it
-//! to Pingora's phases, `client` is the token-minting twin of the web app.
+//! The core decides and does no I/O (checked by `tests/architecture.rs`): `auth`, `jsonrpc`,
+//! `transport`, `policy`, `redact`, `response` (the one response path), `audit` (records and
+//! their chain), `percent`, `strict_json`. The shell does the I/O around it, behind the `proxy`
+//! feature: `proxy` wires the core to Pingora's phases; `config`, `policy_file`, `key_loader`,
+//! `audit_sink`, `live`, `reload`, `metrics`, `mcp_session` hold files, threads, the
+//! environment and the clock; `client` is the token-minting twin of the web app.
 
 pub mod audit;
 #[cfg(feature = "proxy")]
-pub mod audit_sink;
+pub(crate) mod audit_sink;
 pub mod auth;
 #[cfg(feature = "proxy")]
 pub mod client;
@@ -14,17 +19,20 @@ pub mod jsonrpc;
 #[cfg(feature = "proxy")]
 pub mod key_loader;
 #[cfg(feature = "proxy")]
-pub mod live;
-pub mod mcp_session;
-pub mod metrics;
-pub mod percent;
+pub(crate) mod live;
+#[cfg(feature = "proxy")]
+pub(crate) mod mcp_session;
+#[cfg(feature = "proxy")]
+pub(crate) mod metrics;
+pub(crate) mod percent;
 pub mod policy;
 pub mod policy_file;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod redact;
 #[cfg(feature = "proxy")]
-pub mod reload;
+pub(crate) mod reload;
 pub mod response;
-pub mod strict_json;
-pub mod transport;
+pub(crate) mod strict_json;
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+pub(crate) mod transport;
