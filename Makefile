@@ -11,7 +11,7 @@ build: deps
 	$(CARGO) build --workspace
 
 ## Builds, starts mock-mcp and the gatekeeper, plays the reference scenario, stops them.
-demo: build
+demo: build pyenv
 	@scripts/demo.sh
 
 ## A Python venv with the official MCP SDK and PyJWT, for the interop tests.

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${BIN:-target/debug}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/debug}
+PY=${PY:-target/pyenv/bin/python}
 GK="$BIN/mcp-gatekeeper"
 
 # A fresh secret per run unless the caller brings one: secrets never live in the repo.
@@ -40,12 +41,15 @@ trap cleanup EXIT
 "$BIN/mock-mcp" >"$LOG_DIR/mock-mcp.log" 2>&1 &
 pids+=($!)
 wait_port "$MOCK_PORT"
-"$GK" serve -c conf/gatekeeper.yaml >"$LOG_DIR/gatekeeper.log" 2>&1 &
+# The shipped config, but accepting tokens without `exp` as the seed's web app mints them
+# (`exp` is still checked whenever a token carries one).
+sed 's/^  require_exp: true/  require_exp: false/' conf/gatekeeper.yaml >"$LOG_DIR/gatekeeper.yaml"
+"$GK" serve -c "$LOG_DIR/gatekeeper.yaml" >"$LOG_DIR/gatekeeper.log" 2>&1 &
 pids+=($!)
 wait_port "$GATE_PORT" || { cat "$LOG_DIR/gatekeeper.log"; exit 1; }
 
 echo "mock-mcp      http://$MOCK_MCP_LISTEN  (a small synthetic hospital)"
-echo "gatekeeper    $MCP_SERVER_URL  (policy/hospital.yaml)"
+echo "gatekeeper    $MCP_SERVER_URL  (policy/hospital.yaml, jwt.require_exp: false)"
 echo "metrics       http://$GATEKEEPER_METRICS_LISTEN/metrics"
 echo "audit trail   $GATEKEEPER_AUDIT_LOG"
 echo "logs          $LOG_DIR"
@@ -74,6 +78,8 @@ step() {
 call() { "$GK" call --user-id 1 --username yenji100 "$@"; }
 records=(get_medical_records --arg patient_id=NUGWI)
 
+step "The seed's web app: PyJWT token without exp, legacy call without an id" ok "$PY" scripts/seed_webapp.py Doctor
+step "The seed's web app as a Researcher (HIPAA Safe Harbor)" ok "$PY" scripts/seed_webapp.py Researcher
 step "Doctor asks for NUGWI's medical records (tools/call)" ok call --role Doctor "${records[@]}"
 step "Doctor, legacy form the web app sends" ok call --role Doctor --legacy "${records[@]}"
 step "No token at all" fail call --role Doctor --no-token "${records[@]}"
@@ -90,7 +96,7 @@ step "Patient NUGWI asks for someone else's" fail call --role Patient --claim pa
 echo "── What the operators see"
 metrics=$(exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)
 echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total|redactions_total)' | grep -v ' 0$' | sed 's/^/   /'
-for _ in $(seq 1 100); do [ "$(wc -l <"$GATEKEEPER_AUDIT_LOG")" -ge 12 ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ "$(wc -l <"$GATEKEEPER_AUDIT_LOG")" -ge 14 ] && break; sleep 0.05; done
 echo "   audit: $("$GK" audit verify "$GATEKEEPER_AUDIT_LOG")"
 echo
 

@@ -31,6 +31,7 @@ def describe(v):
 
 
 print("; ".join(f"{k}: {describe(v)}" for k, v in value.items()))
-notes = value.get("clinical_notes") or []
+legacy = [r for r in result.get("data") or [] if isinstance(r, dict)]
+notes = value.get("clinical_notes") or [r for r in legacy if r.get("record_type") == "clinical_note"]
 if notes:
     print("first note:", notes[0]["text"][:110] + "…")

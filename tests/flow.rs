@@ -250,3 +250,39 @@ fn the_mcp_session_flow_passes_through() {
         "mock-mcp offers no GET stream; the gatekeeper forwards the answer"
     );
 }
+
+/// The seed's web app, byte for byte: a PyJWT-style HS256 token without `exp` (user_id, role,
+/// username) and the legacy call without an `id`. It reads `result.data` from a 200.
+#[test]
+fn the_seed_web_apps_own_request_gets_its_data() {
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.config_yaml = "jwt:\n  require_exp: false\n".into();
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let body = br#"{"jsonrpc":"2.0","method":"get_medical_records","params":{"arguments":{"patient_id":"NUGWI"}}}"#;
+    for (role, sees_name) in [("Doctor", true), ("Researcher", false)] {
+        let jwt = sign_with(
+            SECRET,
+            Algorithm::HS256,
+            json!({"user_id": 1, "role": role, "username": "yenji100"}),
+        );
+        let auth = format!("Bearer {jwt}");
+        let (status, _, answer) = post_raw(
+            &url,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_vec(),
+        );
+        let text = String::from_utf8_lossy(&answer);
+        assert_eq!(status, 200, "{role}: {text}");
+        let msg = message(&answer);
+        let data = msg["result"]["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{role}: {msg}"));
+        assert!(!data.is_empty(), "{role}: {msg}");
+        assert_eq!(text.contains("Ingrid Iwu"), sees_name, "{role}: {text}");
+    }
+}

@@ -69,8 +69,12 @@ pub fn handle(h: &mut Hospital, message: &Value) -> Outcome {
         ..Outcome::default()
     };
     let result = dispatch(h, method, params, &mut outcome);
-    let Some(id) = id else {
-        return outcome; // a notification gets no response, whatever happened
+    // The web app's legacy form is a request with or without an id, as the seed's server
+    // reads it: it gets its answer (with `id: null`). Any other message without an id is a
+    // notification and gets no response, whatever happened.
+    let legacy = tools::NAMES.contains(&method);
+    let Some(id) = id.or_else(|| legacy.then_some(Value::Null)) else {
+        return outcome;
     };
     outcome.response = Some(match result {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
@@ -267,6 +271,14 @@ mod tests {
         let r = response(json!({"jsonrpc":"2.0","id":1,"method":"get_patient",
             "params":{"arguments":{"patient_id":"ZZZZZ"}}}));
         assert_eq!(r["error"]["code"], INVALID_PARAMS);
+    }
+
+    #[test]
+    fn the_seed_web_apps_legacy_call_without_an_id_is_answered() {
+        let r = response(json!({"jsonrpc":"2.0","method":"get_medical_records",
+            "params":{"arguments":{"patient_id":"NUGWI"}}}));
+        assert_eq!(r["id"], Value::Null);
+        assert!(r["result"]["data"].as_array().unwrap().len() >= 2, "{r}");
     }
 
     #[test]
