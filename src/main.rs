@@ -258,6 +258,7 @@ fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Resu
     let plan = mcp_gatekeeper::response::Plan {
         list: None,
         redactor: Some(redactor),
+        asked: Default::default(),
         id: Value::Null,
         cap: usize::MAX,
     };

@@ -15,6 +15,7 @@ fn run(chunks: &[&[u8]]) -> Vec<u8> {
     let plan = Plan {
         list: None,
         redactor: Some(redactor()),
+        asked: Default::default(),
         id: serde_json::Value::Null,
         cap: CAP,
     };

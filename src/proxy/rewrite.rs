@@ -7,22 +7,25 @@ use serde_json::Value;
 
 use super::admit::Admitted;
 use crate::config::Settings;
+use crate::jsonrpc::CallTarget;
+use crate::redact::Asked;
 use crate::response::{Head, ListFilter, Plan, Rewrite};
 
 /// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
 pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
     let request = admitted.request.as_ref();
-    let list =
-        request.and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy));
-    // Lists carry tool metadata whose names the field rules would take for patient data, so
-    // they are filtered, not redacted, until redaction reads the MCP schema.
-    let redactor = match list {
-        Some(_) => None,
-        None => admitted.policy.redactor_for(&admitted.identity),
-    };
+    let asked = Asked::new(request.into_iter().flat_map(|r| r.calls()).map(|call| {
+        let uri = match &call.target {
+            CallTarget::Resource { uri } => Some(uri.as_str()),
+            _ => None,
+        };
+        (call.id.as_ref(), call.method.as_str(), uri)
+    }));
     Plan {
-        list,
-        redactor,
+        list: request
+            .and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy)),
+        redactor: admitted.policy.redactor_for(&admitted.identity),
+        asked,
         id: request
             .and_then(|r| r.error_id().cloned())
             .unwrap_or(Value::Null),

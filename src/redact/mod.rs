@@ -12,6 +12,8 @@ mod profile;
 mod redactor;
 mod replace;
 mod scan;
+mod schema;
+mod texts;
 #[doc(hidden)]
 pub mod tree;
 
@@ -21,6 +23,7 @@ use detect::Entity;
 
 pub use profile::Redaction;
 pub use redactor::Redactor;
+pub use schema::Asked;
 
 /// Redactions made, by entity (metric label) → count. Never the values.
 pub type Counts = BTreeMap<&'static str, u64>;

@@ -16,6 +16,7 @@ use super::path::Step;
 use super::profile::{FieldRule, Selector, Selectors};
 use super::replace::{generalize, partial};
 use super::scan::Scanner;
+use super::schema::Asked;
 use super::tree::Node;
 use super::{merge, Counts, Tally};
 
@@ -52,13 +53,19 @@ impl Redactor {
     /// Redacts a whole JSON body: one message or a batch of them. The body is parsed once,
     /// borrowing its strings; what no rule touched is written back as it came (compact).
     pub fn redact_json(&self, body: &[u8]) -> Result<(Vec<u8>, Counts), String> {
+        self.redact_answer(body, &Asked::default())
+    }
+
+    /// `redact_json` for the answer to a request: each message is read by the method it
+    /// answers (or, sent by the server, by its own), so protocol members pass as they came.
+    pub fn redact_answer(&self, body: &[u8], asked: &Asked) -> Result<(Vec<u8>, Counts), String> {
         let mut root = Node::parse(body).map_err(|e| format!("response is not JSON: {e}"))?;
         let mut counts = Counts::new();
         match &mut root {
             Node::Array(items) => items
                 .iter_mut()
-                .for_each(|m| merge(&mut counts, message::redact_message(self, m))),
-            m => counts = message::redact_message(self, m),
+                .for_each(|m| merge(&mut counts, message::redact_message(self, m, asked))),
+            m => counts = message::redact_message(self, m, asked),
         }
         let mut out = Vec::with_capacity(body.len());
         root.write(&mut out)

@@ -416,3 +416,132 @@ fn identifiers_in_the_protocol_members_are_redacted_but_the_version_is_kept() {
     assert_eq!(String::from_utf8(out).unwrap(), plain);
     assert!(counts.is_empty());
 }
+
+/// The built-in `safe_harbor` profile, as any role without a profile of its own gets it.
+fn safe_harbor() -> std::sync::Arc<Redactor> {
+    Redaction::compile(None, None, YEAR)
+        .unwrap()
+        .for_roles(&["Researcher".into()])
+        .unwrap()
+}
+
+fn answer(method: &str, uri: Option<&str>, message: &Value) -> Value {
+    let asked = Asked::new([(Some(&json!(1)), method, uri)]);
+    let (out, _) = safe_harbor()
+        .redact_answer(message.to_string().as_bytes(), &asked)
+        .unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn the_handshake_passes_byte_identical_for_a_redacted_role() {
+    let init = json!({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25",
+        "capabilities":{"tools":{"listChanged":true},"logging":{}},
+        "serverInfo":{"name":"Hospital EHR","version":"1.4.2","title":"St. Mary"},
+        "instructions":"Call get_patient first."}});
+    let body = init.to_string();
+    let asked = Asked::new([(Some(&json!(1)), "initialize", None)]);
+    let (out, counts) = safe_harbor()
+        .redact_answer(body.as_bytes(), &asked)
+        .unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), body);
+    assert!(counts.is_empty(), "{counts:?}");
+}
+
+#[test]
+fn list_entries_keep_their_names_and_schemas_but_not_phi_in_their_text() {
+    let list = json!({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_patient",
+        "description":"Looks up Mr. John Smith, SSN 123-45-6789",
+        "inputSchema":{"type":"object","properties":{"name":{"type":"string"},"patient_id":{"type":"string"}}},
+        "annotations":{"readOnlyHint":true}}],"nextCursor":"abc",
+        "_meta":{"note":"call 401-555-0154"}}});
+    let out = answer("tools/list", None, &list);
+    let tool = &out["result"]["tools"][0];
+    assert_eq!(tool["name"], "get_patient");
+    assert_eq!(
+        tool["inputSchema"],
+        list["result"]["tools"][0]["inputSchema"]
+    );
+    assert_eq!(out["result"]["nextCursor"], "abc");
+    let text = out.to_string();
+    assert!(
+        !text.contains("123-45-6789") && !text.contains("555-0154"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tool_results_keep_content_types_and_redact_the_payload() {
+    let patient = json!({"name":"John Smith","ssn":"123-45-6789","zip":"06184"});
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"content":[
+        {"type":"text","text":patient.to_string()},
+        {"type":"image","mimeType":"image/png","data":"aGVsbG8="}],
+        "structuredContent":patient,"isError":false}});
+    let out = answer("tools/call", None, &msg);
+    assert_eq!(out["result"]["content"][0]["type"], "text");
+    assert_eq!(out["result"]["content"][1]["type"], "image");
+    assert_eq!(out["result"]["content"][1]["mimeType"], "image/png");
+    assert_eq!(out["result"]["isError"], false);
+    assert_eq!(out["result"]["structuredContent"]["zip"], "061");
+    assert!(!out.to_string().contains("John Smith"), "{out}");
+}
+
+#[test]
+fn a_protocol_member_out_of_its_form_gets_the_detectors() {
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"content":[
+        {"type":"text","mimeType":"text/plain; SSN 123-45-6789","text":"ok"}]}});
+    let out = answer("tools/call", None, &msg);
+    assert!(!out.to_string().contains("123-45-6789"), "{out}");
+    let init = json!({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"SSN 123-45-6789"}});
+    assert!(!answer("initialize", None, &init)
+        .to_string()
+        .contains("123-45-6789"));
+}
+
+#[test]
+fn server_requests_and_notifications_keep_their_protocol() {
+    let elicit = json!({"jsonrpc":"2.0","id":"e1","method":"elicitation/create","params":{
+        "message":"Confirm Mr. John Smith's SSN 123-45-6789",
+        "requestedSchema":{"type":"object","properties":{"name":{"type":"string","description":"Your name"}},
+        "required":["name"]}}});
+    let out = answer("tools/call", None, &elicit);
+    assert_eq!(
+        out["params"]["requestedSchema"],
+        elicit["params"]["requestedSchema"]
+    );
+    assert!(!out.to_string().contains("123-45-6789"), "{out}");
+    let log = json!({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info",
+        "logger":"ehr","data":{"name":"John Smith","ssn":"123-45-6789"}}});
+    let out = answer("tools/call", None, &log);
+    assert_eq!(
+        (
+            out["params"]["level"].as_str(),
+            out["params"]["logger"].as_str()
+        ),
+        (Some("info"), Some("ehr"))
+    );
+    assert!(!out.to_string().contains("John Smith"), "{out}");
+}
+
+#[test]
+fn a_resource_the_client_named_keeps_its_uri() {
+    let uri = "patient://1234567/chart";
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"contents":[{"uri":uri,"mimeType":"text/plain",
+        "text":"Patient John Smith, SSN 123-45-6789"}]}});
+    let out = answer("resources/read", Some(uri), &msg);
+    assert_eq!(out["result"]["contents"][0]["uri"], uri);
+    assert_eq!(out["result"]["contents"][0]["mimeType"], "text/plain");
+    assert!(!out.to_string().contains("123-45-6789"), "{out}");
+}
+
+#[test]
+fn an_error_keeps_its_code_and_loses_phi_in_its_message() {
+    let msg = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"no record for SSN 123-45-6789",
+        "data":{"name":"John Smith"}}});
+    let out = answer("tools/call", None, &msg);
+    assert_eq!(out["error"]["code"], -32602);
+    assert!(
+        !out.to_string().contains("123-45-6789") && !out.to_string().contains("John Smith"),
+        "{out}"
+    );
+}

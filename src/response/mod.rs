@@ -16,13 +16,15 @@ use serde_json::{json, Value};
 pub use list::{ListFilter, ListKind};
 
 use crate::jsonrpc::codes;
-use crate::redact::{merge_counts, Counts, Redactor};
+use crate::redact::{merge_counts, Asked, Counts, Redactor};
 use sse::{Event, Splitter};
 
 /// What a response must go through for one request.
 pub struct Plan {
     pub list: Option<ListFilter>,
     pub redactor: Option<Arc<Redactor>>,
+    /// What the request asked: each answer is redacted by the method it answers.
+    pub asked: Asked,
     /// The id a fail-closed error answers (the request's own, else `null`).
     pub id: Value,
     /// The most a body, or one SSE event, may hold while it is read.
@@ -219,7 +221,7 @@ impl Rewrite {
             return Ok(bytes.to_vec());
         };
         let (out, counts) = redactor
-            .redact_json(bytes)
+            .redact_answer(bytes, &self.plan.asked)
             .map_err(|_| "the upstream's response could not be read as JSON")?;
         merge_counts(&mut self.counts, counts);
         Ok(out)

@@ -42,6 +42,7 @@ fn rewrite(role: &str, list: &[ListKind], cap: usize) -> Rewrite {
     Plan {
         list,
         redactor: policy.redactor_for(&who),
+        asked: Asked::default(),
         id: json!(9),
         cap,
     }
