@@ -259,6 +259,7 @@ fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Resu
         list: None,
         redactor: Some(redactor),
         asked: Default::default(),
+        observe: false,
         id: Value::Null,
         cap: usize::MAX,
     };

@@ -108,6 +108,70 @@ impl Sessions {
     }
 }
 
+/// Requests the server sent each caller (sampling, elicitation, roots, ping), so a client's
+/// answer is forwarded only by the caller it was sent to, once, and only while fresh. A
+/// caller holds at most `per_caller`; past that its oldest go first (one caller cannot push
+/// out another's).
+const MAX_CALLERS: usize = 100_000;
+
+pub struct ServerRequests {
+    sent: Mutex<HashMap<String, Vec<(String, Instant)>>>,
+    per_caller: usize,
+    ttl: Duration,
+}
+
+impl ServerRequests {
+    pub fn new(per_caller: usize, ttl: Duration) -> Self {
+        ServerRequests {
+            sent: Mutex::default(),
+            per_caller: per_caller.max(1),
+            ttl,
+        }
+    }
+
+    /// The server sent `who` a request with `id` (its JSON text).
+    pub fn sent(&self, who: &Identity, id: String) {
+        let Ok(mut sent) = self.sent.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if sent.len() >= MAX_CALLERS {
+            sent.retain(|_, mine| {
+                mine.iter()
+                    .any(|(_, at)| now.duration_since(*at) < self.ttl)
+            });
+        }
+        let mine = sent.entry(Sessions::principal(who)).or_default();
+        mine.retain(|(_, at)| now.duration_since(*at) < self.ttl);
+        if mine.len() >= self.per_caller {
+            mine.remove(0);
+        }
+        mine.push((id, now));
+    }
+
+    /// Whether `who` was sent a request with `id` (JSON text), still fresh; it is answered now.
+    pub fn answer(&self, who: &Identity, id: &str) -> bool {
+        let Ok(mut sent) = self.sent.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let principal = Sessions::principal(who);
+        let Some(mine) = sent.get_mut(&principal) else {
+            return false;
+        };
+        let found = mine
+            .iter()
+            .position(|(i, at)| i == id && now.duration_since(*at) < self.ttl);
+        if let Some(at) = found {
+            mine.remove(at);
+        }
+        if mine.is_empty() {
+            sent.remove(&principal);
+        }
+        found.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -272,6 +272,8 @@ pub fn method_label(method: &str, legacy: bool) -> &'static str {
         "DELETE" => "DELETE",
         // A POST refused before its body was parsed (authentication, framing).
         "POST" => "-",
+        // A client's answer to a server's request has no method.
+        "" => "response",
         m => KNOWN_METHODS
             .iter()
             .find(|k| **k == m)

@@ -101,6 +101,15 @@ pub fn check_mirror_headers(
             ))
         }
     };
+    if call.target == CallTarget::Answer {
+        // A response carries no method or target for a header to mirror.
+        return match (method, name) {
+            (None, None) => Ok(()),
+            _ => Err(TransportError::HeaderMismatch(
+                "Mcp-Method/Mcp-Name describe a request, but the body is a response".into(),
+            )),
+        };
+    }
     match method {
         Some(m) if m != call.method => {
             return Err(TransportError::HeaderMismatch(

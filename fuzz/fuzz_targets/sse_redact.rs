@@ -16,6 +16,7 @@ fn run(chunks: &[&[u8]]) -> Vec<u8> {
         list: None,
         redactor: Some(redactor()),
         asked: Default::default(),
+        observe: false,
         id: serde_json::Value::Null,
         cap: CAP,
     };

@@ -32,6 +32,10 @@ pub enum CallTarget {
     Resource { uri: String },
     /// `prompts/get`.
     Prompt { name: String },
+    /// A client's answer to a request the server sent it (sampling, elicitation, roots): a
+    /// JSON-RPC response, not a call. The policy does not judge it; the shell checks that it
+    /// answers a request this caller was sent.
+    Answer,
 }
 
 /// One JSON-RPC request or notification.
@@ -59,6 +63,7 @@ impl Call {
             CallTarget::Resource { uri } => format!("resource '{uri}'"),
             CallTarget::Prompt { name } => format!("prompt '{name}'"),
             CallTarget::Method => format!("method '{}'", self.method),
+            CallTarget::Answer => "a response".to_string(),
         }
     }
 }
@@ -158,10 +163,7 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
     let id = take_id(&mut obj)?;
     let id_ref = id.as_ref();
     if obj.contains_key("result") || obj.contains_key("error") {
-        return Err(ParseError::invalid(
-            "JSON-RPC responses from the client are not accepted",
-            id_ref,
-        ));
+        return parse_answer(obj, id);
     }
     if let Some(extra) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
         return Err(ParseError::invalid(
@@ -189,8 +191,82 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
         }
         Some(_) => return Err(ParseError::invalid("\"params\" must be an object", id_ref)),
     };
+    if let Some(twin) = params.as_ref().and_then(case_twins) {
+        return Err(ParseError::invalid(
+            format!("params has members differing only in case ('{twin}')"),
+            id_ref,
+        ));
+    }
     let target = classify(&method, params).map_err(|m| ParseError::invalid(m, id_ref))?;
+    if let CallTarget::Tool { arguments, .. } = &target {
+        if let Some(twin) = case_twins(arguments) {
+            return Err(ParseError::invalid(
+                format!("arguments has members differing only in case ('{twin}')"),
+                id_ref,
+            ));
+        }
+    }
     Ok(Call { id, method, target })
+}
+
+const ANSWER_MEMBERS: [&str; 3] = ["jsonrpc", "result", "error"];
+
+/// JSON-RPC 2.0 §5: a response has an id and exactly one of `result` and `error` (an object
+/// with an integer `code` and a string `message`).
+fn parse_answer(obj: Map<String, Value>, id: Option<Value>) -> Result<Call, ParseError> {
+    let id_ref = id.as_ref();
+    if let Some(extra) = obj.keys().find(|k| !ANSWER_MEMBERS.contains(&k.as_str())) {
+        return Err(ParseError::invalid(
+            format!("unknown member '{extra}' in a response"),
+            id_ref,
+        ));
+    }
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(ParseError::invalid("\"jsonrpc\" must be \"2.0\"", id_ref));
+    }
+    if id.is_none() {
+        return Err(ParseError::invalid(
+            "a response needs the id it answers",
+            None,
+        ));
+    }
+    match (obj.get("result"), obj.get("error")) {
+        (Some(_), None) => {}
+        (None, Some(Value::Object(e)))
+            if e.get("code").is_some_and(|c| c.is_i64())
+                && e.get("message").is_some_and(Value::is_string) => {}
+        (None, Some(_)) => {
+            return Err(ParseError::invalid(
+                "a response's error needs an integer code and a string message",
+                id_ref,
+            ))
+        }
+        _ => {
+            return Err(ParseError::invalid(
+                "a response has exactly one of result and error",
+                id_ref,
+            ))
+        }
+    }
+    Ok(Call {
+        id,
+        method: String::new(),
+        target: CallTarget::Answer,
+    })
+}
+
+/// Two member names that differ only in case: a parser that folds case (Go's
+/// `encoding/json`, Jackson configured so) may read the other one than we judged.
+fn case_twins(members: &Map<String, Value>) -> Option<&str> {
+    let mut seen: Vec<String> = Vec::with_capacity(members.len());
+    for key in members.keys() {
+        let folded = key.to_lowercase();
+        if seen.contains(&folded) {
+            return Some(key);
+        }
+        seen.push(folded);
+    }
+    None
 }
 
 /// JSON-RPC 2.0 §4: ids are strings or numbers; we also refuse null and fractions.
@@ -283,6 +359,33 @@ mod tests {
 
     fn err(body: &str) -> ParseError {
         parse(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_clients_answer_to_a_server_request_is_a_response_not_a_call() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":"elicit-1","result":{"action":"accept"}}"#,
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-1,"message":"declined"}}"#,
+        ] {
+            let c = one(body);
+            assert_eq!(c.target, CallTarget::Answer, "{body}");
+            assert!(c.id.is_some() && c.tool().is_none());
+        }
+    }
+
+    #[test]
+    fn members_that_differ_only_in_case_are_refused() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","NAME":"b"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{},"Arguments":{"x":1}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"patient_id":"X","Patient_ID":"Y"}}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"get_patient","params":{"patient_id":"X","PATIENT_ID":"Y"}}"#,
+        ] {
+            assert!(
+                err(body).message.contains("differing only in case"),
+                "{body}"
+            );
+        }
     }
 
     #[test]
@@ -391,7 +494,10 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":[]}}"#,
-            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"x"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{},"method":"tools/call"}"#,
             r#"{"jsonrpc":"2.0","id":1,"method":"get_patient","params":{"arguments":"x"}}"#,
         ] {
             assert_eq!(err(body).code(), codes::INVALID_REQUEST, "{body}");

@@ -221,6 +221,11 @@ impl Policy {
 
     /// Judges one call. Roles the policy does not know grant nothing.
     pub fn decide(&self, who: &Identity, call: &Call) -> Decision {
+        if call.target == CallTarget::Answer {
+            // Not a call: the shell admits it only as the answer to a request this caller
+            // was sent (see `mcp_session::ServerRequests`).
+            return Decision::allow("client-answer");
+        }
         self.grants_for(who)
             .find_map(|g| g.allows(who, call))
             .map(Decision::allow)
@@ -296,6 +301,7 @@ impl Grants {
                 .map(|r| r.rule.as_str()),
             CallTarget::Resource { uri } => self.resource_rule(uri),
             CallTarget::Prompt { name } => lookup(&self.prompts, name),
+            CallTarget::Answer => None,
         }
     }
 }

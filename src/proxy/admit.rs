@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use super::rejection::Rejection;
 use crate::auth::{self, Identity};
-use crate::jsonrpc::{self, Request};
+use crate::jsonrpc::{self, CallTarget, Request};
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{Ownership, Sessions};
+use crate::mcp_session::{Ownership, ServerRequests, Sessions};
 use crate::policy::Policy;
 use crate::redact::Counts;
 use crate::transport;
@@ -58,15 +58,23 @@ impl From<Rejection> for Refusal {
     }
 }
 
+/// What admission reads besides the request: the live settings and policy, and the bindings
+/// of sessions and of server requests to callers.
+pub struct State<'a> {
+    pub live: &'a Live,
+    pub runtime: &'a Arc<Runtime>,
+    pub sessions: &'a Sessions,
+    pub server_requests: &'a ServerRequests,
+}
+
 /// Runs every check for one downstream request; its headers and body must arrive by
 /// `deadline`.
 pub async fn admit(
-    live: &Live,
-    runtime: &Arc<Runtime>,
-    sessions: &Sessions,
+    state: &State<'_>,
     session: &mut Session,
     deadline: Instant,
 ) -> Result<Admitted, Box<Refusal>> {
+    let (live, runtime, sessions) = (state.live, state.runtime, state.sessions);
     let settings = &runtime.settings;
     let method = session.req_header().method.clone();
     let has_body = method == http::Method::POST;
@@ -149,6 +157,12 @@ pub async fn admit(
             return Err(refusal);
         }
     }
+    if let Err(rejection) = check_answers(state.server_requests, &identity, &request) {
+        let mut refusal = with_identity(rejection);
+        refusal.id = request.error_id().cloned();
+        refusal.request = Some(request);
+        return Err(refusal);
+    }
     let verdict = decide(&policy, &identity, &request);
     let shadow_disagreed = compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
     match verdict {
@@ -169,6 +183,27 @@ pub async fn admit(
             shadow_disagreed,
         })),
     }
+}
+
+/// A client's answer must answer a request the server sent this caller, and only once: an
+/// answer to another caller's request (or to none) never reaches the upstream.
+fn check_answers(
+    sent: &ServerRequests,
+    who: &Identity,
+    request: &Request,
+) -> Result<(), Rejection> {
+    for call in request.calls() {
+        if call.target != CallTarget::Answer {
+            continue;
+        }
+        let id = call.id.as_ref().map(Value::to_string).unwrap_or_default();
+        if !sent.answer(who, &id) {
+            return Err(Rejection::Forbidden(
+                "this response answers no request the server sent this caller".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The request line and header fields as sent, roughly: what the upstream would have to read.
@@ -300,6 +335,18 @@ fn check_framing(session: &Session, has_body: bool, limit: usize) -> Result<(), 
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(Rejection::UnsupportedMedia(
             "Content-Type must be application/json".into(),
+        ));
+    }
+    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; a server told otherwise would
+    // read other characters than we judged.
+    let other_charset = media.split(';').skip(1).any(|param| {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        name.trim().eq_ignore_ascii_case("charset")
+            && !value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+    });
+    if other_charset {
+        return Err(Rejection::UnsupportedMedia(
+            "JSON is UTF-8: a Content-Type naming another charset is not accepted".into(),
         ));
     }
     Ok(())

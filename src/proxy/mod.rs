@@ -30,7 +30,7 @@ use pingora::{Error, ErrorSource, ErrorType, Result};
 use crate::audit::OnFailure;
 use crate::audit_sink::AuditSink;
 use crate::live::{Live, Runtime};
-use crate::mcp_session::Sessions;
+use crate::mcp_session::{ServerRequests, Sessions};
 use crate::metrics::Metrics;
 use rejection::Rejection;
 
@@ -46,6 +46,8 @@ pub struct Gatekeeper {
     pub audit: Arc<AuditSink>,
     /// MCP session ids and the principals they belong to.
     pub sessions: Arc<Sessions>,
+    /// Requests the server sent each caller, which only that caller may answer.
+    pub server_requests: Arc<ServerRequests>,
 }
 
 /// What one request carries through the phases.
@@ -113,7 +115,13 @@ impl ProxyHttp for Gatekeeper {
                 .await;
         }
         let deadline = ctx.started + ctx.runtime.settings.request_deadline;
-        match admit::admit(&self.live, &ctx.runtime, &self.sessions, session, deadline).await {
+        let state = admit::State {
+            live: &self.live,
+            runtime: &ctx.runtime,
+            sessions: &self.sessions,
+            server_requests: &self.server_requests,
+        };
+        match admit::admit(&state, session, deadline).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
             Err(refusal) => self.refuse(session, ctx, refusal).await,
         }
@@ -170,6 +178,11 @@ impl ProxyHttp for Gatekeeper {
         if let Some(rewrite) = ctx.rewrite.as_mut() {
             let chunk = body.take().unwrap_or_default();
             let out = rewrite.push(&chunk, end_of_stream);
+            if let Some(admitted) = &ctx.admitted {
+                for id in rewrite.take_server_requests() {
+                    self.server_requests.sent(&admitted.identity, id);
+                }
+            }
             if !out.is_empty() || end_of_stream {
                 *body = Some(Bytes::from(out));
             }

@@ -30,6 +30,7 @@ pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
             .and_then(|r| r.error_id().cloned())
             .unwrap_or(Value::Null),
         cap: settings.max_response_bytes,
+        observe: true,
     }
     .into_rewrite()
 }
@@ -57,6 +58,9 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<(
     }
     if let Some(media) = change.content_type {
         response.insert_header(http::header::CONTENT_TYPE, media)?;
+    }
+    if !change.body_changes {
+        return Ok(());
     }
     response.remove_header(&http::header::CONTENT_LENGTH);
     // An HTTP/1.0 response without a length is delimited by closing the connection.

@@ -14,7 +14,7 @@ use super::Gatekeeper;
 use crate::audit_sink::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
-use crate::mcp_session::Sessions;
+use crate::mcp_session::{ServerRequests, Sessions};
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use pingora::services::listening::Service;
@@ -83,6 +83,11 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         metrics: Arc::clone(&metrics),
         audit: Arc::new(audit),
         sessions: Arc::new(Sessions::new(session_capacity, session_idle)),
+        // A caller holds at most 256 unanswered server requests, each for up to 10 minutes.
+        server_requests: Arc::new(ServerRequests::new(
+            256,
+            std::time::Duration::from_secs(600),
+        )),
     };
     let guarded = Guarded {
         app: Arc::new(pingora::proxy::http_proxy(

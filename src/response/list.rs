@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::auth::Identity;
 use crate::jsonrpc::Request;
 use crate::policy::Policy;
+use crate::redact::tree::Node;
 
 /// Which list a result carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,17 +73,18 @@ impl ListFilter {
 
     /// The message (or batch) with what the caller may not see removed; `None` when the bytes
     /// are not JSON or a list is not an array — the caller then fails closed.
+    /// Read on redaction's own tree, so what is kept is written back in the server's order.
     pub fn apply(&self, bytes: &[u8]) -> Option<Vec<u8>> {
-        let mut root: Value = serde_json::from_slice(bytes).ok()?;
+        let mut root = Node::parse(bytes).ok()?;
         match &mut root {
-            Value::Array(messages) => messages.iter_mut().try_for_each(|m| self.message(m))?,
+            Node::Array(messages) => messages.iter_mut().try_for_each(|m| self.message(m))?,
             message => self.message(message)?,
         }
-        serde_json::to_vec(&root).ok()
+        Some(root.to_json())
     }
 
-    fn message(&self, message: &mut Value) -> Option<()> {
-        let Some(result) = message.get_mut("result").and_then(Value::as_object_mut) else {
+    fn message(&self, message: &mut Node) -> Option<()> {
+        let Some(result) = message.get_mut("result") else {
             return Some(());
         };
         for kind in &self.kinds {
@@ -97,9 +97,9 @@ impl ListFilter {
         Some(())
     }
 
-    fn visible(&self, kind: ListKind, item: &Value) -> bool {
+    fn visible(&self, kind: ListKind, item: &Node) -> bool {
         let (policy, who) = (&self.policy, &self.identity);
-        let field = |key: &str| item.get(key).and_then(Value::as_str);
+        let field = |key: &str| item.get(key).and_then(Node::as_str);
         match kind {
             ListKind::Tools => field("name").is_some_and(|n| policy.tool_visible(who, n)),
             ListKind::Prompts => field("name").is_some_and(|n| policy.prompt_visible(who, n)),

@@ -29,12 +29,19 @@ pub struct Plan {
     pub id: Value,
     /// The most a body, or one SSE event, may hold while it is read.
     pub cap: usize,
+    /// Note the requests the server sends the client (`Rewrite::server_requests`), even when
+    /// nothing is rewritten: the client's answers are admitted only for those.
+    pub observe: bool,
 }
 
 impl Plan {
     /// A rewrite when there is something to do; `None` means the answer passes as it came.
     pub fn into_rewrite(self) -> Option<Rewrite> {
-        (self.list.is_some() || self.redactor.is_some()).then(|| Rewrite::new(self))
+        (self.list.is_some() || self.redactor.is_some() || self.observe).then(|| Rewrite::new(self))
+    }
+
+    fn rewrites(&self) -> bool {
+        self.list.is_some() || self.redactor.is_some()
     }
 }
 
@@ -45,8 +52,7 @@ pub struct Head<'a> {
     pub content_encodings: Vec<&'a str>,
 }
 
-/// What the shell must change in the response head. The body always changes length, so
-/// `Content-Length` always goes (the shell streams it chunked).
+/// What the shell must change in the response head.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct HeadChange {
     /// The answer became the gatekeeper's own error: this status.
@@ -55,6 +61,8 @@ pub struct HeadChange {
     pub content_type: Option<&'static str>,
     /// Remove `Content-Encoding`.
     pub drop_encoding: bool,
+    /// The body is rewritten: `Content-Length` goes (the shell streams it chunked).
+    pub body_changes: bool,
 }
 
 enum Mode {
@@ -63,6 +71,9 @@ enum Mode {
     Sse(Splitter),
     /// Nothing more may pass: emit the error once, then drop the rest.
     Cut(Option<Vec<u8>>),
+    /// Passed as it comes, byte for byte; a copy of an SSE stream is read for the requests the
+    /// server sends (until an event outgrows the cap).
+    Pass(Option<Splitter>),
 }
 
 /// A response being rewritten.
@@ -72,6 +83,9 @@ pub struct Rewrite {
     sse: bool,
     /// Redactions made so far, by entity (for the audit line and metrics).
     pub counts: Counts,
+    /// Ids (as JSON text) of the requests the server sent the client so far; the shell takes
+    /// them (`take_server_requests`).
+    server_requests: Vec<String>,
 }
 
 impl Rewrite {
@@ -81,7 +95,13 @@ impl Rewrite {
             mode: Mode::Whole(Vec::new()),
             sse: false,
             counts: Counts::new(),
+            server_requests: Vec::new(),
         }
+    }
+
+    /// The requests the server has sent the client since the last call.
+    pub fn take_server_requests(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.server_requests)
     }
 
     /// Chooses how the body is read from the head. A compressed answer the gatekeeper did not
@@ -91,25 +111,35 @@ impl Rewrite {
     pub fn start(&mut self, head: &Head) -> HeadChange {
         let lower = |v: &&str| v.trim().to_ascii_lowercase();
         let encodings: Vec<String> = head.content_encodings.iter().map(lower).collect();
-        if encodings.iter().any(|e| !e.is_empty() && e != "identity") {
+        let encoded = encodings.iter().any(|e| !e.is_empty() && e != "identity");
+        let types: Vec<String> = head.content_types.iter().map(lower).collect();
+        self.sse = matches!(types.as_slice(), [one] if one.starts_with("text/event-stream"));
+        if !self.plan.rewrites() {
+            self.mode = Mode::Pass((self.sse && !encoded).then(Splitter::new));
+            return HeadChange::default();
+        }
+        if encoded {
             let why = "the upstream compressed its response; the gatekeeper does not forward what it cannot read";
             self.mode = Mode::Cut(Some(self.error(why)));
             return HeadChange {
                 status: Some(502),
                 content_type: Some("application/json"),
                 drop_encoding: true,
+                body_changes: true,
             };
         }
-        let types: Vec<String> = head.content_types.iter().map(lower).collect();
-        self.sse = matches!(types.as_slice(), [one] if one.starts_with("text/event-stream"));
         if self.sse {
             self.mode = Mode::Sse(Splitter::new());
-            return HeadChange::default();
+            return HeadChange {
+                body_changes: true,
+                ..HeadChange::default()
+            };
         }
         let labelled_json =
             matches!(types.as_slice(), [one] if one.starts_with("application/json"));
         HeadChange {
             content_type: (!labelled_json).then_some("application/json"),
+            body_changes: true,
             ..HeadChange::default()
         }
     }
@@ -118,6 +148,26 @@ impl Rewrite {
     pub fn push(&mut self, chunk: &[u8], end_of_stream: bool) -> Vec<u8> {
         let cap = self.plan.cap;
         match &mut self.mode {
+            Mode::Pass(observer) => {
+                if let Some(splitter) = observer {
+                    splitter.push(chunk);
+                    let mut found = Vec::new();
+                    while let Some(event) = splitter.next_event() {
+                        found.extend(
+                            std::str::from_utf8(event)
+                                .ok()
+                                .and_then(|t| Event::parse(t).data),
+                        );
+                    }
+                    if splitter.held() > cap {
+                        *observer = None;
+                    }
+                    for data in found {
+                        self.note_server_requests(&data);
+                    }
+                }
+                chunk.to_vec()
+            }
             Mode::Cut(error) => error.take().unwrap_or_default(),
             Mode::Whole(buffer) if buffer.len() + chunk.len() > cap => {
                 self.cut("response exceeds the gatekeeper's buffer limit")
@@ -189,6 +239,7 @@ impl Rewrite {
             // A priming or keep-alive event (SEP-1699): no message to read.
             Some(data) if data.trim().is_empty() => out.push_str("data:\n"),
             Some(data) => {
+                self.note_server_requests(data);
                 let message = self.message(data.as_bytes())?;
                 let message = String::from_utf8(message).map_err(|_| "not UTF-8")?;
                 for line in message.split('\n') {
@@ -204,6 +255,28 @@ impl Rewrite {
         }
         out.push('\n');
         Ok(out.into_bytes())
+    }
+
+    /// Notes the requests in one message or batch the server sends (a method and an id).
+    fn note_server_requests(&mut self, data: &str) {
+        if !data.contains("\"method\"") {
+            return;
+        }
+        let Ok(value) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        let messages = match &value {
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for m in messages {
+            let id = m
+                .get("id")
+                .filter(|i| i.is_string() || i.is_i64() || i.is_u64());
+            if let (Some(id), Some(_)) = (id, m.get("method").and_then(Value::as_str)) {
+                self.server_requests.push(id.to_string());
+            }
+        }
     }
 
     /// One JSON message or batch, filtered then redacted. What cannot be read as JSON is an

@@ -43,6 +43,7 @@ fn rewrite(role: &str, list: &[ListKind], cap: usize) -> Rewrite {
         list,
         redactor: policy.redactor_for(&who),
         asked: Asked::default(),
+        observe: false,
         id: json!(9),
         cap,
     }
@@ -72,7 +73,7 @@ fn json_of(text: &str) -> Value {
 #[test]
 fn tools_are_filtered_across_chunks() {
     let mut r = rewrite("Nurse", &[ListKind::Tools], 1 << 20);
-    assert_eq!(r.start(&head("application/json")), HeadChange::default());
+    assert!(r.start(&head("application/json")).body_changes);
     let out = run(
         &mut r,
         &[
@@ -134,7 +135,7 @@ fn prompts_resources_and_templates() {
 #[test]
 fn sse_events_are_rewritten_with_any_line_ending_and_priming_events_pass() {
     let mut r = rewrite("Admin", &[ListKind::Tools], 1 << 20);
-    assert_eq!(r.start(&head("text/event-stream")), HeadChange::default());
+    assert!(r.start(&head("text/event-stream")).body_changes);
     let out = run(
         &mut r,
         &[

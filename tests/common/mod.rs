@@ -381,3 +381,4 @@ pub fn message(body: &[u8]) -> Value {
     all.remove(0)
 }
 pub mod attack;
+pub mod upstream;

@@ -1,0 +1,248 @@
+//! Hostile input from the other side: an upstream that answers what mock-mcp never would. Each
+//! case proves from outside that a redacted role cannot read a hidden value from any part of
+//! the answer, that protocol members still pass byte-identical, and — for client answers to
+//! server requests — that what must not reach the upstream is never received there.
+
+mod common;
+
+use common::upstream::{start_upstream, Received, Reply, Upstream};
+use common::*;
+use serde_json::{json, Value};
+
+const SSN: &str = "123-45-6789";
+const NAME: &str = "Johnathan Smithers";
+
+fn gate(upstream: &Upstream) -> Proc {
+    start_gatekeeper(GateOptions::new(upstream.addr))
+}
+
+fn url(gate: &Proc) -> String {
+    format!("http://{}/mcp", gate.addr)
+}
+
+/// Everything the client received, headers included, as one text to search.
+fn everything(headers: &Headers, body: &[u8]) -> String {
+    let mut all: String = headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+    all.push_str(&String::from_utf8_lossy(body));
+    all
+}
+
+fn assert_hidden(what: &str, text: &str) {
+    for secret in [SSN, "123456789", NAME, "Smithers"] {
+        assert!(
+            !text.contains(secret),
+            "{what}: {secret} reached the client:\n{text}"
+        );
+    }
+}
+
+fn records_call() -> Value {
+    tools_call("get_medical_records", json!({"patient_id": "NUGWI"}))
+}
+
+#[test]
+fn the_handshake_passes_byte_identical_for_a_redacted_role() {
+    let init = json!({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25",
+        "capabilities":{"tools":{"listChanged":true}},
+        "serverInfo":{"name":"Hospital EHR","version":"2.1.0"}}})
+    .to_string();
+    let reply = init.clone();
+    let up = start_upstream(move |_| Reply::raw(&["application/json"], reply.clone()));
+    let gate = gate(&up);
+    let request = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
+    let (status, _, body) = post(&url(&gate), Some(&token("Researcher")), &request);
+    assert_eq!(status, 200);
+    assert_eq!(String::from_utf8_lossy(&body), init);
+}
+
+#[test]
+fn sse_events_the_json_parser_refuses_cut_the_stream() {
+    let deep = format!("{}\"{SSN}\"{}", "[".repeat(200), "]".repeat(200));
+    for data in [
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"result":{{"content":[{{"type":"text","text":"{NAME} \ud83d SSN {SSN}"}}]}}}}"#
+        ),
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"result":{{"n":1e400,"structuredContent":{{"name":"{NAME}","ssn":"{SSN}"}}}}}}"#
+        ),
+        deep,
+    ] {
+        let events = format!("event: message\ndata: {data}\n\n");
+        let up = start_upstream(move |_| Reply::sse(&events));
+        let gate = gate(&up);
+        let (status, headers, body) =
+            post(&url(&gate), Some(&token("Researcher")), &records_call());
+        assert_eq!(status, 200);
+        let text = everything(&headers, &body);
+        assert_hidden("unparsable SSE data", &text);
+        assert!(text.contains("\"error\""), "{text}");
+    }
+}
+
+#[test]
+fn every_carrier_of_a_list_stream_is_redacted_and_the_list_filtered() {
+    let events = format!(
+        concat!(
+            ": comment {ssn}\n\n",
+            "event: message\nid: {ssn}\ndata: {{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{{\"level\":\"info\",\"data\":\"Patient {name} SSN {ssn}\"}}}}\n\n",
+            "event: message\ndata: {{\"jsonrpc\":\"2.0\",\"id\":\"s1\",\"method\":\"elicitation/create\",\"params\":{{\"message\":\"Confirm Mr. {name}, SSN {ssn}\",\"requestedSchema\":{{\"type\":\"object\",\"properties\":{{\"ok\":{{\"type\":\"boolean\"}}}}}}}}}}\n\n",
+            "event: message\ndata: {{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{{\"tools\":[",
+            "{{\"name\":\"get_medical_records\",\"description\":\"Records of Mr. {name}, SSN {ssn}\",\"inputSchema\":{{\"type\":\"object\"}}}},",
+            "{{\"name\":\"add_clinical_note\",\"description\":\"writes\",\"inputSchema\":{{\"type\":\"object\"}}}}],",
+            "\"_meta\":{{\"note\":\"SSN {ssn}\"}}}}}}\n\n"
+        ),
+        ssn = SSN,
+        name = NAME
+    );
+    let up = start_upstream(move |_| Reply::sse(&events));
+    let gate = gate(&up);
+    let list = json!({"jsonrpc":"2.0","id":7,"method":"tools/list"});
+    let (status, headers, body) = post(&url(&gate), Some(&token("Researcher")), &list);
+    assert_eq!(status, 200);
+    let text = everything(&headers, &body);
+    assert_hidden("tools/list stream", &text);
+    let answer = messages(&body)
+        .into_iter()
+        .find(|m| m["id"] == 7)
+        .unwrap_or_else(|| panic!("no list answer: {text}"));
+    let names: Vec<&str> = answer["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["get_medical_records"], "{text}");
+    assert!(
+        text.contains("\"requestedSchema\":{\"type\":\"object\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_list_answered_as_a_batch_is_filtered_too() {
+    let batch = json!([{"jsonrpc":"2.0","id":7,"result":{"tools":[
+        {"name":"add_clinical_note","inputSchema":{"type":"object"}}]}}]);
+    let up = start_upstream(move |_| Reply::json(&batch));
+    let gate = gate(&up);
+    let list = json!({"jsonrpc":"2.0","id":7,"method":"tools/list"});
+    let (_, _, body) = post(&url(&gate), Some(&token("Janitor")), &list);
+    let text = String::from_utf8_lossy(&body);
+    assert!(!text.contains("add_clinical_note"), "{text}");
+}
+
+#[test]
+fn errors_keep_their_code_and_lose_what_identifies() {
+    let error = json!({"jsonrpc":"2.0","id":1,"error":{"code":-32602,
+        "message":format!("No consent on file for {SSN}"),"data":{"name":NAME,"ssn":SSN}}});
+    let up = start_upstream(move |_| Reply::json(&error));
+    let gate = gate(&up);
+    let (_, headers, body) = post(&url(&gate), Some(&token("Researcher")), &records_call());
+    let text = everything(&headers, &body);
+    assert_hidden("error message and data", &text);
+    assert_eq!(message(&body)["error"]["code"], -32602);
+}
+
+#[test]
+fn a_label_that_is_not_json_does_not_dodge_the_field_rules() {
+    let billing = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{
+        "patient_id":"NUGWI","balance":120,"diagnoses":[{"code":"F32.A","description":"Depression"}],
+        "clinical_notes":[{"text":"sees a psychiatrist"}]}}})
+    .to_string();
+    for labels in [
+        vec!["text/plain"],
+        vec!["text/html"],
+        vec![],
+        vec!["application/json", "text/plain"],
+    ] {
+        let body = billing.clone();
+        let up = start_upstream(move |_| Reply::raw(&labels, body.clone()));
+        let gate = gate(&up);
+        let call = tools_call("get_billing", json!({"patient_id":"NUGWI"}));
+        let (_, headers, answer) = post(&url(&gate), Some(&token("Billing")), &call);
+        let text = everything(&headers, &answer);
+        assert!(
+            !text.contains("Depression") && !text.contains("psychiatrist"),
+            "{text}"
+        );
+    }
+    let up = start_upstream(|_| Reply::raw(&["text/html"], format!("<p>{NAME} SSN {SSN}</p>")));
+    let gate = gate(&up);
+    let (_, headers, answer) = post(&url(&gate), Some(&token("Researcher")), &records_call());
+    assert_hidden("an HTML answer", &everything(&headers, &answer));
+}
+
+/// The upstream asks the client something on the stream of a tool call, then answers the call.
+fn asking_upstream() -> Upstream {
+    start_upstream(|r: &Received| {
+        if r.method().is_empty() {
+            return Reply {
+                status: 202,
+                headers: vec![],
+                body: vec![],
+            };
+        }
+        Reply::sse(concat!(
+            "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"elicit-1\",\"method\":\"elicitation/create\",",
+            "\"params\":{\"message\":\"Which ward?\",\"requestedSchema\":{\"type\":\"object\",\"properties\":{}}}}\n\n",
+            "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[]}}\n\n"
+        ))
+    })
+}
+
+#[test]
+fn a_client_answers_only_what_the_server_asked_it_and_only_once() {
+    let answer = json!({"jsonrpc":"2.0","id":"elicit-1","result":{"action":"accept","content":{}}});
+    for role in ["Doctor", "Researcher"] {
+        let up = asking_upstream();
+        let gate = gate(&up);
+        let alice = token(role);
+        let mallory = token_with(json!({"user_id":"2","role":role,"exp": now() + 300}));
+        // Nobody asked yet: refused, never forwarded.
+        assert_eq!(post(&url(&gate), Some(&alice), &answer).0, 403, "{role}");
+        assert_eq!(up.count(""), 0);
+        let (status, _, body) = post(&url(&gate), Some(&alice), &records_call());
+        assert_eq!(status, 200, "{role}: {}", String::from_utf8_lossy(&body));
+        // Another user cannot answer what alice was asked.
+        assert_eq!(post(&url(&gate), Some(&mallory), &answer).0, 403, "{role}");
+        assert_eq!(up.count(""), 0);
+        assert_eq!(post(&url(&gate), Some(&alice), &answer).0, 202, "{role}");
+        assert_eq!(up.count(""), 1);
+        // Answered once: a replay is refused.
+        assert_eq!(post(&url(&gate), Some(&alice), &answer).0, 403, "{role}");
+        assert_eq!(up.count(""), 1);
+    }
+}
+
+#[test]
+fn bodies_another_parser_could_read_differently_never_reach_the_upstream() {
+    let up = start_upstream(|_| Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{}})));
+    let gate = gate(&up);
+    let doctor = format!("Bearer {}", token("Patient"));
+    let twins = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_patient","NAME":"add_clinical_note","arguments":{"patient_id":"NUGWI"}}}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_patient","arguments":{"patient_id":"NUGWI"},"Arguments":{"patient_id":"SQHUM"}}}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_patient","arguments":{"patient_id":"NUGWI","Patient_ID":"SQHUM"}}}"#,
+    ];
+    for body in twins {
+        let (status, _, answer) = post_raw(
+            &url(&gate),
+            &[
+                ("Authorization", &doctor),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes().to_vec(),
+        );
+        assert_eq!(status, 400, "{body}: {}", String::from_utf8_lossy(&answer));
+    }
+    let (status, _, _) = post_raw(
+        &url(&gate),
+        &[
+            ("Authorization", &doctor),
+            ("Content-Type", "application/json; charset=utf-16"),
+        ],
+        records_call().to_string().into_bytes(),
+    );
+    assert_eq!(status, 415);
+    assert_eq!(up.received().len(), 0);
+}
