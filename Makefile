@@ -2,7 +2,8 @@
 CARGO ?= cargo
 PYENV := target/pyenv
 
-.PHONY: demo test deps build lint pyenv fmt clean fuzz bench
+.PHONY: demo test deps build lint pyenv tsdeps fmt clean fuzz bench
+TSDIR := tests/ts
 
 deps:
 	@scripts/ensure-deps.sh
@@ -20,10 +21,17 @@ pyenv: deps
 	@$(PYENV)/bin/python -c 'import mcp, jwt' 2>/dev/null || \
 		$(PYENV)/bin/pip install --quiet --disable-pip-version-check 'mcp>=1.9' 'pyjwt>=2.8'
 
-## Builds and runs the whole test suite (unit, integration, interop with Python clients).
-test: deps pyenv
+## The official TypeScript MCP SDK (pinned in tests/ts/package-lock.json), for the interop tests.
+$(TSDIR)/node_modules/.package-lock.json: $(TSDIR)/package.json $(TSDIR)/package-lock.json
+	npm ci --prefix $(TSDIR) --no-audit --no-fund --loglevel=error
+tsdeps: deps $(TSDIR)/node_modules/.package-lock.json
+
+## Builds and runs the whole test suite (unit, integration, interop with the Python and
+## TypeScript SDK clients).
+test: deps pyenv tsdeps
 	$(CARGO) build --workspace --all-targets
-	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python $(CARGO) test --workspace
+	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python GATEKEEPER_TEST_NODE=$$(command -v node) \
+	GATEKEEPER_TEST_TS_DIR=$(CURDIR)/$(TSDIR) $(CARGO) test --workspace
 
 ## Load benchmark: direct vs nginx vs gatekeeper with wrk; writes benches/RESULTS.md.
 bench: deps

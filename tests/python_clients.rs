@@ -1,6 +1,8 @@
 //! Interop with the clients hospitals actually run: tokens minted by PyJWT in the web app's
-//! format, and the official MCP Python SDK. `make test` provides the Python environment
-//! (GATEKEEPER_TEST_PYTHON); a bare `cargo test` without it says so and skips.
+//! format (legacy call form), and the official MCP Python SDK as a Nurse, over JSON and SSE
+//! upstreams. tests/sdk_clients.rs runs the same script over every role, both SDKs and an SDK
+//! server. `make test` provides the Python environment (GATEKEEPER_TEST_PYTHON); a bare
+//! `cargo test` without it says so and skips.
 
 mod common;
 
@@ -23,6 +25,8 @@ fn run_interop(sse: bool) {
     let out = Command::new(python)
         .arg(script)
         .arg(stack.url())
+        .args(["--legacy", "--roles", "Nurse"])
+        .args(["--upstream", &format!("http://{}/mcp", stack.mock.addr)])
         .env("JWT_SECRET", SECRET)
         .output()
         .expect("running the Python interop script");
@@ -37,10 +41,14 @@ fn run_interop(sse: bool) {
         stdout.contains("ok pyjwt-token-accepted-and-policy-applied"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("ok mcp-sdk-initialize-list-call"),
-        "{stdout}"
-    );
+    for check in [
+        "initialize",
+        "tools-list",
+        "call-get_medical_records(NUGWI)",
+        "deny-get_billing(NUGWI)",
+    ] {
+        assert!(stdout.contains(&format!("ok Nurse/{check}\n")), "{stdout}");
+    }
 }
 
 #[test]

@@ -194,7 +194,9 @@ fn hostile_and_malformed_requests_get_a_clear_4xx_and_never_reach_the_upstream()
         ("duplicate tool name", vec![json, a], r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_patient","name":"add_clinical_note"}}"#.into(), 400, -32600),
         ("unknown member", vec![json, a], r#"{"jsonrpc":"2.0","id":1,"method":"ping","x":1}"#.into(), 400, -32600),
         ("batch", vec![json, a], format!("[{valid}]"), 400, -32600),
-        ("client response", vec![json, a], r#"{"jsonrpc":"2.0","id":1,"result":{}}"#.into(), 400, -32600),
+        // An answer to a request the server never sent this caller (bound answers: hostile_upstream.rs).
+        ("unasked client response", vec![json, a], r#"{"jsonrpc":"2.0","id":1,"result":{}}"#.into(), 403, -32003),
+        ("charset utf-16", vec![("content-type", "application/json; charset=utf-16"), a], valid.clone(), 415, -32600),
         ("text/plain", vec![("content-type", "text/plain"), a], valid.clone(), 415, -32600),
         ("no content type", vec![a], valid.clone(), 415, -32600),
         ("gzip body", vec![json, a, ("content-encoding", "gzip")], valid.clone(), 415, -32600),
