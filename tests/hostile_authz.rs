@@ -229,3 +229,33 @@ fn authorization_and_object_level_attacks() {
     assert_eq!(seen["x-gatekeeper-roles"], "Nurse");
     assert_eq!(seen["x-gatekeeper-user-id"], "1");
 }
+
+/// GET (the server's notification stream) and DELETE (ending a session) carry no JSON-RPC
+/// body; the policy judges them by `subscriptions/listen` and `session/delete`. Not granted:
+/// 405, which SDK clients read as "no stream here", and nothing reaches the upstream.
+#[test]
+fn get_and_delete_need_a_grant() {
+    let stack = Stack::start(false);
+    let url = stack.url();
+    let get_as = |role: &str| {
+        let auth = format!("Bearer {}", token(role));
+        get(
+            &url,
+            &[("authorization", &auth), ("accept", "text/event-stream")],
+        )
+        .0
+    };
+    let before = stack.total();
+    for role in ["Patient", "Researcher", "Billing", "Janitor"] {
+        assert_eq!(get_as(role), 405, "{role} opened the notification stream");
+    }
+    let roleless = format!(
+        "Bearer {}",
+        token_with(json!({"user_id":"9","exp":now()+60}))
+    );
+    assert_eq!(get(&url, &[("authorization", &roleless)]).0, 405);
+    assert_eq!(stack.total(), before, "a refused GET reached the upstream");
+    // Granted: Doctor's GET reaches the upstream (mock-mcp itself offers no stream: 405).
+    assert_eq!(get_as("Doctor"), 405);
+    assert_eq!(stack.total(), before + 1);
+}

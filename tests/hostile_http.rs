@@ -22,6 +22,22 @@ use serde_json::{json, Value};
 fn http_framing_attacks() {
     let stack = Stack::start(false);
     let cases = vec![
+        // On a 101 Pingora would tunnel raw bytes, unjudged, for the rest of the connection.
+        case("ping asking for a WebSocket upgrade", 400, false, |s| {
+            let req = raw_post(&format!("{}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", auth_line("Doctor")), r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
+            raw_status(s, &req)
+        }),
+        case("GET asking for an h2c upgrade", 400, false, |s| {
+            let req = format!("GET /mcp HTTP/1.1\r\nHost: gk\r\n{}Accept: text/event-stream\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", auth_line("Doctor"));
+            raw_status(s, req.as_bytes())
+        }),
+        case("Upgrade without Connection: upgrade", 400, false, |s| {
+            let req = raw_post(
+                &format!("{}Upgrade: websocket\r\n", auth_line("Doctor")),
+                r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            );
+            raw_status(s, &req)
+        }),
         case("Content-Length with Transfer-Encoding", 400, false, |s| {
             let req = format!("POST /mcp HTTP/1.1\r\nHost: gk\r\n{}Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n", auth_line("Doctor"));
             raw_status(s, req.as_bytes())

@@ -83,6 +83,16 @@ pub async fn admit(
             Rejection::MethodNotAllowed(method.to_string()).into(),
         ));
     }
+    if asks_for_upgrade(&session.req_header().headers) {
+        // On a 101 Pingora would tunnel raw bytes: nothing after it would be judged.
+        return Err(Box::new(
+            Rejection::BadRequest(
+                "protocol upgrades (Upgrade: websocket, h2c) are not accepted on the MCP endpoint"
+                    .into(),
+            )
+            .into(),
+        ));
+    }
     if !is_mcp_path(&settings.mcp_paths, session.req_header().uri.path()) {
         return Err(Box::new(Rejection::NotFound.into()));
     }
@@ -108,10 +118,11 @@ pub async fn admit(
     check_session(sessions, &identity, session).map_err(with_identity)?;
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
+        let rule = judge_stream(&policy, &identity, &method).map_err(with_identity)?;
         return Ok(Admitted {
             identity,
             request: None,
-            rules: vec!["authenticated.stream".into()],
+            rules: vec![rule],
             body: Bytes::new(),
             policy,
             shadow_disagreed: false,
@@ -182,6 +193,52 @@ pub async fn admit(
             request: Some(request),
             shadow_disagreed,
         })),
+    }
+}
+
+/// `Upgrade`, or `Connection` naming it: a request to leave HTTP for another protocol.
+fn asks_for_upgrade(headers: &http::HeaderMap) -> bool {
+    headers.contains_key(http::header::UPGRADE)
+        || headers.get_all(http::header::CONNECTION).iter().any(|v| {
+            v.to_str().map_or(true, |v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
+        })
+}
+
+/// The pseudo-methods the policy grants GET and DELETE by: the GET stream carries whatever
+/// the server notifies (2026-07-28 names its successor `subscriptions/listen`); DELETE ends
+/// the caller's own session.
+pub const STREAM_METHOD: &str = "subscriptions/listen";
+pub const END_SESSION_METHOD: &str = "session/delete";
+
+/// GET and DELETE carry no JSON-RPC body, so the policy judges them by their pseudo-method.
+/// Not granted: 405, which MCP clients read as "this server offers no stream / keeps its
+/// sessions" (Streamable HTTP §"Listening for Messages", §"Session Management").
+fn judge_stream(
+    policy: &Policy,
+    who: &Identity,
+    method: &http::Method,
+) -> Result<String, Rejection> {
+    let name = if method == http::Method::GET {
+        STREAM_METHOD
+    } else {
+        END_SESSION_METHOD
+    };
+    let call = jsonrpc::Call {
+        id: None,
+        method: name.to_string(),
+        target: CallTarget::Method,
+    };
+    let decision = policy.decide(who, &call);
+    if decision.allowed {
+        Ok(decision.rule)
+    } else {
+        Err(Rejection::NotGranted(format!(
+            "{} is not granted {name} ({method} on the MCP endpoint)",
+            describe_roles(who)
+        )))
     }
 }
 

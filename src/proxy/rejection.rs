@@ -25,6 +25,9 @@ pub enum Rejection {
     BadRequest(String),
     #[error("Method {0} is not allowed on the MCP endpoint")]
     MethodNotAllowed(String),
+    /// GET or DELETE the policy does not grant this caller.
+    #[error("Not allowed: {0}")]
+    NotGranted(String),
     #[error("Upstream MCP server unavailable: {0}")]
     UpstreamUnavailable(String),
     #[error("Upstream MCP server timed out: {0}")]
@@ -51,7 +54,7 @@ impl Rejection {
             Rejection::Unauthenticated(_) => 401,
             Rejection::Malformed(_) | Rejection::BadRequest(_) => 400,
             Rejection::Forbidden(_) => 403,
-            Rejection::MethodNotAllowed(_) => 405,
+            Rejection::MethodNotAllowed(_) | Rejection::NotGranted(_) => 405,
             Rejection::TooLarge { .. } => 413,
             Rejection::UnsupportedMedia(_) => 415,
             Rejection::Internal(_) => 500,
@@ -70,7 +73,7 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated(_) => codes::UNAUTHENTICATED,
             Rejection::Malformed(e) => e.code(),
-            Rejection::Forbidden(_) => codes::FORBIDDEN,
+            Rejection::Forbidden(_) | Rejection::NotGranted(_) => codes::FORBIDDEN,
             Rejection::TooLarge { .. }
             | Rejection::UnsupportedMedia(_)
             | Rejection::BadRequest(_)
@@ -94,7 +97,7 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated(_) => "unauthenticated",
             Rejection::Malformed(_) => "malformed",
-            Rejection::Forbidden(_) => "forbidden",
+            Rejection::Forbidden(_) | Rejection::NotGranted(_) => "forbidden",
             Rejection::TooLarge { .. } => "too_large",
             Rejection::UnsupportedMedia(_) => "unsupported_media",
             Rejection::BadRequest(_) => "bad_request",
