@@ -259,3 +259,62 @@ fn get_and_delete_need_a_grant() {
     assert_eq!(get_as("Doctor"), 405);
     assert_eq!(stack.total(), before + 1);
 }
+
+/// `completion/complete` and `resources/subscribe` are judged by what they name: a prompt or
+/// resource the role may not read is not theirs to complete or to watch.
+#[test]
+fn completion_and_subscriptions_are_judged_by_what_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "authenticated:\n  methods: [initialize, ping, completion/complete, resources/subscribe, resources/unsubscribe]\n\
+         roles:\n  Billing:\n    prompts: [billing_summary]\n    resources: ['file:///billing/**']\n",
+    )
+    .unwrap();
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.policy = policy;
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let billing = token("Billing");
+    let stats = |mock: &Proc| -> u64 {
+        let (_, _, body) = get(&format!("http://{}/stats", mock.addr), &[]);
+        serde_json::from_slice::<Value>(&body).unwrap()["total_requests"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = stats(&mock);
+    let refused = [
+        json!({"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{
+            "ref":{"type":"ref/prompt","name":"psych_intake"},"argument":{"name":"patient","value":"N"}}}),
+        json!({"jsonrpc":"2.0","id":2,"method":"completion/complete","params":{
+            "ref":{"type":"ref/resource","uri":"file:///psych/notes/{id}"},"argument":{"name":"id","value":"Q"}}}),
+        json!({"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{"uri":"file:///psych/notes/QWXYZ"}}),
+        json!({"jsonrpc":"2.0","id":4,"method":"completion/complete","params":{
+            "ref":{"type":"ref/prompt","name":"billing_summary","NAME":"psych_intake"},"argument":{"name":"a","value":"b"}}}),
+    ];
+    for call in &refused {
+        let (status, _, body) = post(&url, Some(&billing), call);
+        assert!(
+            status == 403 || status == 400,
+            "{call}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    assert_eq!(
+        stats(&mock),
+        before,
+        "a refused completion or subscription reached the upstream"
+    );
+    let allowed = [
+        json!({"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{
+            "ref":{"type":"ref/prompt","name":"billing_summary"},"argument":{"name":"a","value":"b"}}}),
+        json!({"jsonrpc":"2.0","id":6,"method":"resources/subscribe","params":{"uri":"file:///billing/2026"}}),
+    ];
+    for call in &allowed {
+        let (status, _, _) = post(&url, Some(&billing), call);
+        assert_ne!(status, 403, "{call}");
+    }
+    assert_eq!(stats(&mock), before + 2);
+}

@@ -32,10 +32,22 @@ pub enum CallTarget {
     Resource { uri: String },
     /// `prompts/get`.
     Prompt { name: String },
+    /// `completion/complete`: judged by the prompt or resource it completes for, as a
+    /// `prompts/get` or `resources/read` of it would be.
+    Completion { of: Referent },
+    /// `resources/subscribe` and `resources/unsubscribe`: judged by the resource.
+    Subscription { uri: String },
     /// A client's answer to a request the server sent it (sampling, elicitation, roots): a
     /// JSON-RPC response, not a call. The policy does not judge it; the shell checks that it
     /// answers a request this caller was sent.
     Answer,
+}
+
+/// What a completion completes for (MCP `ref/prompt` or `ref/resource`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Referent {
+    Prompt(String),
+    Resource(String),
 }
 
 /// One JSON-RPC request or notification.
@@ -64,6 +76,13 @@ impl Call {
             CallTarget::Prompt { name } => format!("prompt '{name}'"),
             CallTarget::Method => format!("method '{}'", self.method),
             CallTarget::Answer => "a response".to_string(),
+            CallTarget::Completion {
+                of: Referent::Prompt(name),
+            } => format!("completion of prompt '{name}'"),
+            CallTarget::Completion {
+                of: Referent::Resource(uri),
+            } => format!("completion of resource '{uri}'"),
+            CallTarget::Subscription { uri } => format!("a subscription to resource '{uri}'"),
         }
     }
 }
@@ -307,6 +326,29 @@ fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<CallTarg
             let mut p = params.ok_or("prompts/get needs params")?;
             Ok(CallTarget::Prompt {
                 name: take_string(&mut p, "name")?,
+            })
+        }
+        "completion/complete" => {
+            let mut p = params.ok_or("completion/complete needs params")?;
+            let Some(Value::Object(mut reference)) = p.remove("ref") else {
+                return Err("completion/complete needs params.ref (a prompt or a resource)".into());
+            };
+            if let Some(twin) = case_twins(&reference) {
+                return Err(format!(
+                    "params.ref has members differing only in case ('{twin}')"
+                ));
+            }
+            let of = match reference.get("type").and_then(Value::as_str) {
+                Some("ref/prompt") => Referent::Prompt(take_string(&mut reference, "name")?),
+                Some("ref/resource") => Referent::Resource(take_string(&mut reference, "uri")?),
+                _ => return Err("params.ref.type must be ref/prompt or ref/resource".into()),
+            };
+            Ok(CallTarget::Completion { of })
+        }
+        "resources/subscribe" | "resources/unsubscribe" => {
+            let mut p = params.ok_or("a subscription needs params")?;
+            Ok(CallTarget::Subscription {
+                uri: take_string(&mut p, "uri")?,
             })
         }
         m if m.contains('/') || BARE_MCP_METHODS.contains(&m) => Ok(CallTarget::Method),

@@ -16,7 +16,7 @@ use config::{GrantSpec, ToolSpec};
 use resource::ResourcePattern;
 
 use crate::auth::Identity;
-use crate::jsonrpc::{Call, CallTarget, Request};
+use crate::jsonrpc::{Call, CallTarget, Referent, Request};
 use crate::redact::{Redaction, Redactor};
 
 /// Why a policy could not be loaded.
@@ -226,6 +226,24 @@ impl Policy {
             // was sent (see `mcp_session::ServerRequests`).
             return Decision::allow("client-answer");
         }
+        if matches!(
+            call.target,
+            CallTarget::Completion { .. } | CallTarget::Subscription { .. }
+        ) {
+            // The method must be granted, and so must what it names (a prompt or resource
+            // the caller may not read is not theirs to complete or watch).
+            let method = Call {
+                id: None,
+                method: call.method.clone(),
+                target: CallTarget::Method,
+            };
+            let by_method = self.grants_for(who).find_map(|g| g.allows(who, &method));
+            let by_target = self.grants_for(who).find_map(|g| g.allows(who, call));
+            return match (by_method, by_target) {
+                (Some(_), Some(rule)) => Decision::allow(rule),
+                _ => Decision::deny("default-deny"),
+            };
+        }
         self.grants_for(who)
             .find_map(|g| g.allows(who, call))
             .map(Decision::allow)
@@ -301,6 +319,13 @@ impl Grants {
                 .map(|r| r.rule.as_str()),
             CallTarget::Resource { uri } => self.resource_rule(uri),
             CallTarget::Prompt { name } => lookup(&self.prompts, name),
+            CallTarget::Completion {
+                of: Referent::Prompt(name),
+            } => lookup(&self.prompts, name),
+            CallTarget::Completion {
+                of: Referent::Resource(uri),
+            }
+            | CallTarget::Subscription { uri } => self.resource_rule(uri),
             CallTarget::Answer => None,
         }
     }

@@ -16,7 +16,7 @@ pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
     let request = admitted.request.as_ref();
     let asked = Asked::new(request.into_iter().flat_map(|r| r.calls()).map(|call| {
         let uri = match &call.target {
-            CallTarget::Resource { uri } => Some(uri.as_str()),
+            CallTarget::Resource { uri } | CallTarget::Subscription { uri } => Some(uri.as_str()),
             _ => None,
         };
         (call.id.as_ref(), call.method.as_str(), uri)

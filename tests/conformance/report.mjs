@@ -7,6 +7,8 @@
 //   node report.mjs compare BASELINE.json OTHER.json…
 //       Prints a table of every verdict (non-INFO) check per run and the differences from the
 //       baseline; exits 1 if the baseline has a FAILURE or any run's status differs from it.
+//       Ends with `conformance: N passed, M failed` (N: run × check pairs whose status equals
+//       the baseline's; M: those that differ, plus the baseline's own failures).
 //   node report.mjs tracediff BASE.jsonl OTHER.jsonl
 //       Compares two forwarder traces (FORWARDER_TRACE) of the same suite run: for each kind of
 //       request, the answers OTHER got that BASE never did (status and JSON-RPC messages).
@@ -107,6 +109,11 @@ function compare(baselineFile, otherFiles) {
   } else {
     console.log(`\nEvery check has the same status in every run.`);
   }
+  // One plain closing line: each (run, check) whose status equals the baseline's passed; the
+  // baseline's own failures count as failed too.
+  const same = runs.slice(1).reduce((n, _, i) => n + keys.filter((k) => status(i + 1, k) === status(0, k)).length, 0);
+  const fails = differences.reduce((n, k) => n + runs.slice(1).filter((_, i) => status(i + 1, k) !== status(0, k)).length, 0);
+  console.log(`\nconformance: ${same} passed, ${fails + runs[0].summary.FAILURE} failed`);
   return failed ? 1 : 0;
 }
 
