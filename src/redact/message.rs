@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::config::Action;
+use super::embedded::{self, Piece};
 use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
 use super::profile::FieldRule;
 use super::schema::{self, Asked};
@@ -306,7 +307,10 @@ impl<'r> StringPass<'r> {
     fn value(&mut self, value: &mut Node, tally: &mut Tally) {
         match value {
             Node::String(s) => {
-                if let Some(clean) = self.scrub(s, tally) {
+                let embedded = embedded::may_carry(s)
+                    .then(|| self.embedded(s, tally))
+                    .flatten();
+                if let Some(clean) = embedded.or_else(|| self.scrub(s, tally)) {
                     *s = Text::from(clean);
                 }
             }
@@ -317,6 +321,29 @@ impl<'r> StringPass<'r> {
             }
             _ => {}
         }
+    }
+
+    /// A string that carries JSON (whole, fenced, NDJSON): each JSON piece redacted as JSON,
+    /// field rules and all; the prose between scrubbed. `None` when it carries none, or when
+    /// strings nest deeper than the bound (it is then scrubbed as prose).
+    fn embedded(&mut self, text: &str, tally: &mut Tally) -> Option<String> {
+        let pieces = embedded::pieces(text)?;
+        let mut out = String::with_capacity(text.len());
+        for piece in pieces {
+            match piece {
+                Piece::Prose(p) => match self.scrub(p, tally) {
+                    Some(clean) => out.push_str(&clean),
+                    None => out.push_str(p),
+                },
+                Piece::Json(j) => {
+                    let (json, counts) =
+                        embedded::nested(|| self.redactor.redact_payload(j.as_bytes()))?.ok()?;
+                    tally.add_counts(&counts);
+                    out.push_str(std::str::from_utf8(&json).ok()?);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// A section's values (its own keys are left to the caller). A `structuredContent` some

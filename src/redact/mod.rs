@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod detect;
+mod embedded;
 mod known;
 mod message;
 mod path;
@@ -44,6 +45,18 @@ impl Tally {
     fn merge(&mut self, other: &Tally, times: u64) {
         for (mine, theirs) in self.0.iter_mut().zip(other.0) {
             *mine += theirs * times;
+        }
+    }
+
+    /// Adds counts made by another walk (JSON a string carried).
+    fn add_counts(&mut self, counts: &Counts) {
+        for entity in Entity::ALL {
+            if let (Some(n), Some(slot)) = (
+                counts.get(entity.metric_label()),
+                self.0.get_mut(entity as usize),
+            ) {
+                *slot += n;
+            }
         }
     }
 

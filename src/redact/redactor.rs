@@ -17,7 +17,7 @@ use super::profile::{FieldRule, Selector, Selectors};
 use super::replace::{generalize, partial};
 use super::scan::Scanner;
 use super::schema::Asked;
-use super::tree::Node;
+use super::tree::{Node, Text};
 use super::{merge, Counts, Tally};
 
 /// One compiled profile.
@@ -70,6 +70,23 @@ impl Redactor {
         let mut out = Vec::with_capacity(body.len());
         root.write(&mut out)
             .map_err(|e| format!("redacted response: {e}"))?;
+        Ok((out, counts))
+    }
+
+    /// Redacts JSON a string carried as one payload value (field rules on its own keys, the
+    /// detectors everywhere), as a tool result's payload would be.
+    pub(super) fn redact_payload(&self, json: &[u8]) -> Result<(Vec<u8>, Counts), String> {
+        let value = Node::parse(json).map_err(|e| format!("not JSON: {e}"))?;
+        let mut message = Node::Object(vec![(Text::from("result".to_string()), value)]);
+        let counts = message::redact_message(self, &mut message, &Asked::default());
+        let Node::Object(mut members) = message else {
+            return Err("the payload was lost".into());
+        };
+        let (_, value) = members.pop().ok_or("the payload was lost")?;
+        let mut out = Vec::with_capacity(json.len());
+        value
+            .write(&mut out)
+            .map_err(|e| format!("redacted payload: {e}"))?;
         Ok((out, counts))
     }
 

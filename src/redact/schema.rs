@@ -420,6 +420,13 @@ fn strict_form(key: &str, s: &str, asked: &Asked) -> bool {
                     .skip(1)
                     .all(|p| p.trim().eq_ignore_ascii_case("charset=utf-8"))
         }
+        // JSON Schema's own identifiers: the meta-schema a tool's schema names, and references.
+        "$schema" | "$id" | "$ref" => {
+            s.len() <= 512
+                && !s.contains('@')
+                && !s.bytes().any(|b| b.is_ascii_whitespace())
+                && s.starts_with(['h', '#', 'u'])
+        }
         "uri" | "uriTemplate" => {
             asked.uris.iter().any(|u| u == s)
                 || (s.len() <= 512

@@ -452,7 +452,7 @@ fn the_handshake_passes_byte_identical_for_a_redacted_role() {
 fn list_entries_keep_their_names_and_schemas_but_not_phi_in_their_text() {
     let list = json!({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_patient",
         "description":"Looks up Mr. John Smith, SSN 123-45-6789",
-        "inputSchema":{"type":"object","properties":{"name":{"type":"string"},"patient_id":{"type":"string"}}},
+        "inputSchema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"},"patient_id":{"type":"string"}}},
         "annotations":{"readOnlyHint":true}}],"nextCursor":"abc",
         "_meta":{"note":"call 401-555-0154"}}});
     let out = answer("tools/list", None, &list);
@@ -544,4 +544,43 @@ fn an_error_keeps_its_code_and_loses_phi_in_its_message() {
         !out.to_string().contains("123-45-6789") && !out.to_string().contains("John Smith"),
         "{out}"
     );
+}
+
+#[test]
+fn json_a_string_carries_gets_the_field_rules_wherever_it_is() {
+    let record =
+        json!({"name":"Johnathan Smithers","date_of_birth":"1961-04-02","zip":"06184","note":"ok"});
+    let fenced = format!("Here is the chart:\n```json\n{record}\n```\nAnything else?");
+    let ndjson = format!("{record}\n{record}\n");
+    for (method, msg) in [
+        (
+            "resources/read",
+            json!({"jsonrpc":"2.0","id":1,"result":{"contents":[
+            {"uri":"file:///c","mimeType":"application/json","text":record.to_string()}]}}),
+        ),
+        (
+            "tools/call",
+            json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":fenced}]}}),
+        ),
+        (
+            "prompts/get",
+            json!({"jsonrpc":"2.0","id":1,"result":{"messages":[
+            {"role":"user","content":{"type":"text","text":ndjson}}]}}),
+        ),
+        (
+            "tools/call",
+            json!({"jsonrpc":"2.0","method":"notifications/message","params":{
+            "level":"info","data":record.to_string()}}),
+        ),
+    ] {
+        let out = answer(method, None, &msg).to_string();
+        assert!(
+            !out.contains("Smithers") && !out.contains("1961-04-02") && !out.contains("06184"),
+            "{method}: {out}"
+        );
+        assert!(
+            out.contains("061") && out.contains("1961"),
+            "{method}: {out}"
+        );
+    }
 }
