@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PYENV := target/pyenv
 
-.PHONY: demo test deps build lint pyenv tsdeps fmt clean fuzz bench
+.PHONY: demo test deps build lint pyenv tsdeps conformance fmt clean fuzz bench
 TSDIR := tests/ts
 
 deps:
@@ -32,6 +32,12 @@ test: deps pyenv tsdeps
 	$(CARGO) build --workspace --all-targets
 	GATEKEEPER_TEST_PYTHON=$(CURDIR)/$(PYENV)/bin/python GATEKEEPER_TEST_NODE=$$(command -v node) \
 	GATEKEEPER_TEST_TS_DIR=$(CURDIR)/$(TSDIR) $(CARGO) test --workspace
+	scripts/conformance.sh
+
+## The official MCP conformance suite (pinned), direct and through the gatekeeper as a role
+## with profile `none` and one with `safe_harbor`: every check's status must equal direct.
+conformance: build
+	@scripts/conformance.sh
 
 ## Load benchmark: direct vs nginx vs gatekeeper with wrk; writes benches/RESULTS.md.
 bench: deps

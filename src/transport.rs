@@ -24,6 +24,8 @@ const MIRROR_HEADERS_REQUIRED_FROM: &str = "2026-07-28";
 pub enum TransportError {
     #[error("Origin '{0}' is not allowed")]
     OriginNotAllowed(String),
+    #[error("Host '{0}' is not a name of this endpoint")]
+    HostNotAllowed(String),
     #[error("{0}")]
     BadHeader(String),
     #[error("{0}")]
@@ -32,9 +34,55 @@ pub enum TransportError {
     TokenInQuery,
 }
 
-/// `Origin` is checked only when present (non-browser clients send none); any value not in
-/// `allowed` — including `null` — is refused (MCP Transports §"Security Warning": 403).
-pub fn check_origin(values: &[&[u8]], allowed: &[String]) -> Result<(), TransportError> {
+/// `Host` must name this endpoint (`allowed`: names, or name:port; empty: not checked): a
+/// DNS-rebinding page reaches a loopback listener under its own name (MCP Transports
+/// §"Security Warning"; the gatekeeper rewrites Host for the upstream, so the check is ours).
+pub fn check_host(values: &[&[u8]], allowed: &[String]) -> Result<(), TransportError> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    let host = match values {
+        [one] => String::from_utf8_lossy(one).trim().to_ascii_lowercase(),
+        [] => {
+            return Err(TransportError::BadHeader(
+                "a Host header is required".into(),
+            ))
+        }
+        _ => {
+            return Err(TransportError::BadHeader(
+                "more than one Host header".into(),
+            ))
+        }
+    };
+    if host_allowed(&host, allowed) {
+        Ok(())
+    } else {
+        Err(TransportError::HostNotAllowed(
+            host.chars().take(100).collect(),
+        ))
+    }
+}
+
+/// `authority` (host[:port]) is one of `allowed`: an entry with a port must match whole, one
+/// without matches the host on any port.
+fn host_allowed(authority: &str, allowed: &[String]) -> bool {
+    let name = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => &authority[..i],
+        _ => authority,
+    };
+    allowed
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(authority) || a.eq_ignore_ascii_case(name))
+}
+
+/// `Origin` is checked only when present (non-browser clients send none); a value not in
+/// `allowed` — or, when none are configured, not on an allowed host — is refused, `null`
+/// included (MCP Transports §"Security Warning": 403).
+pub fn check_origin(
+    values: &[&[u8]],
+    allowed: &[String],
+    hosts: &[String],
+) -> Result<(), TransportError> {
     let origin = match values {
         [] => return Ok(()),
         [one] => String::from_utf8_lossy(one),
@@ -45,9 +93,18 @@ pub fn check_origin(values: &[&[u8]], allowed: &[String]) -> Result<(), Transpor
         }
     };
     let origin = origin.trim();
-    let permitted = allowed
-        .iter()
-        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    let permitted = if allowed.is_empty() {
+        origin
+            .split_once("://")
+            .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
+            .is_some_and(|(_, authority)| {
+                !hosts.is_empty() && host_allowed(&authority.to_ascii_lowercase(), hosts)
+            })
+    } else {
+        allowed
+            .iter()
+            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    };
     if permitted {
         Ok(())
     } else {

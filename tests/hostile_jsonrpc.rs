@@ -191,14 +191,14 @@ fn json_rpc_differentials() {
             )
         }),
         case("PUT", 405, false, |s| {
-            raw_status(s, format!("PUT /mcp HTTP/1.1\r\nHost: gk\r\n{}Content-Length: 0\r\nConnection: close\r\n\r\n", auth_line("Doctor")).as_bytes())
+            raw_status(s, format!("PUT /mcp HTTP/1.1\r\nHost: localhost\r\n{}Content-Length: 0\r\nConnection: close\r\n\r\n", auth_line("Doctor")).as_bytes())
         }),
         case("another upstream path (/stats/reset)", 404, false, |s| {
             let auth = bearer(&token("Doctor"));
             send(s, "/stats/reset", &[("authorization", &auth)], GET_PATIENT)
         }),
         case("dot segments out of /mcp", 404, false, |s| {
-            raw_status(s, format!("POST /mcp/../admin HTTP/1.1\r\nHost: gk\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{GET_PATIENT}", auth_line("Doctor"), GET_PATIENT.len()).as_bytes())
+            raw_status(s, format!("POST /mcp/../admin HTTP/1.1\r\nHost: localhost\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{GET_PATIENT}", auth_line("Doctor"), GET_PATIENT.len()).as_bytes())
         }),
         case("percent-encoded /mcp", 404, false, |s| {
             let auth = bearer(&token("Doctor"));

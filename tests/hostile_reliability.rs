@@ -66,7 +66,7 @@ fn slow_clients_are_cut_off_by_the_request_deadline() {
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let started = Instant::now();
-    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: gk\r\n")
+    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: localhost\r\n")
         .unwrap();
     let mut buf = [0u8; 256];
     for _ in 0..20 {
@@ -90,7 +90,7 @@ fn slow_clients_are_cut_off_by_the_request_deadline() {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     let head = format!(
-        "POST /mcp HTTP/1.1\r\nHost: gk\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         auth_line("Doctor"),
         GET_PATIENT.len()
     );
@@ -137,7 +137,7 @@ fn connections_past_the_cap_get_503() {
     wait_for_metric(&gate, "gatekeeper_open_connections", 2.0);
     let statuses = raw(
         gate.addr,
-        b"GET /mcp HTTP/1.1\r\nHost: gk\r\nConnection: close\r\n\r\n",
+        b"GET /mcp HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(statuses, vec![503]);
     held.clear();

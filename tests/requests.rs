@@ -76,7 +76,7 @@ fn post_chunked(stack: &Stack, auth: &str, body: &[u8]) -> (u16, Headers, Vec<u8
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(stack.gate.addr).unwrap();
     let head = format!(
-        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
     s.write_all(head.as_bytes()).unwrap();
     for chunk in body.chunks(10_000) {
@@ -96,7 +96,7 @@ fn declare_length_only(stack: &Stack, auth: &str, len: usize) -> (u16, Vec<u8>) 
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(stack.gate.addr).unwrap();
     let head = format!(
-        "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {len}\r\n\r\n"
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {len}\r\n\r\n"
     );
     s.write_all(head.as_bytes()).unwrap();
     let mut raw = Vec::new();
@@ -280,7 +280,7 @@ fn keep_alive_survives_a_denial() {
     let mut reader = BufReader::new(s.try_clone().unwrap());
     for (body, want) in [(&denied, 403), (&allowed, 200)] {
         let req = format!(
-            "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         s.write_all(req.as_bytes()).unwrap();

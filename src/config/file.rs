@@ -24,8 +24,13 @@ pub struct ConfigFile {
     pub jwt: JwtFile,
     pub limits: LimitsFile,
     pub upstream_timeouts: TimeoutsFile,
-    /// Browser origins allowed to call; a request carrying any other `Origin` gets 403.
+    /// Browser origins allowed to call; a request carrying any other `Origin` gets 403. Empty:
+    /// only origins on an allowed host (below).
     pub allowed_origins: Vec<String>,
+    /// Names this endpoint answers to (`Host`), against DNS rebinding; any other Host gets 403.
+    /// Empty: the loopback names when the listener is on loopback, else the host of
+    /// `resource_metadata.resource` when set, else not checked.
+    pub allowed_hosts: Vec<String>,
     /// The MCP endpoint paths proxied (exactly, or with one trailing slash); any other path
     /// gets 404 and never reaches the upstream. Default: `/mcp`.
     pub mcp_paths: Vec<String>,

@@ -61,6 +61,8 @@ pub struct Settings {
     pub max_header_bytes: usize,
     pub timeouts: Timeouts,
     pub allowed_origins: Vec<String>,
+    /// `Host` values accepted (names, or name:port); empty: not checked.
+    pub allowed_hosts: Vec<String>,
     pub mcp_paths: Vec<String>,
     pub resource_metadata: ResourceMetadata,
     pub session_capacity: usize,
@@ -179,6 +181,11 @@ impl Settings {
                 )));
             }
         }
+        let allowed_hosts = validate::allowed_hosts(
+            &file.allowed_hosts,
+            &listen,
+            file.resource_metadata.resource.as_deref(),
+        );
         Ok(Settings {
             listen,
             upstream: parse_upstream(&upstream_url)?,
@@ -220,6 +227,7 @@ impl Settings {
             request_deadline: Duration::from_millis(file.limits.request_deadline_ms.max(1)),
             max_connections: file.limits.max_connections,
             max_header_bytes: file.limits.max_header_bytes.max(1024),
+            allowed_hosts,
             allowed_origins: file.allowed_origins,
             mcp_paths: if file.mcp_paths.is_empty() {
                 vec!["/mcp".to_string()]

@@ -146,3 +146,30 @@ pub(super) fn parse_upstream(url: &str) -> Result<Upstream, ConfigError> {
         authority: authority.to_string(),
     })
 }
+
+/// The `Host` names accepted: as configured; else loopback's own names for a loopback
+/// listener (what a DNS-rebinding page cannot send); else the configured resource's host.
+pub(super) fn allowed_hosts(
+    configured: &[String],
+    listen: &str,
+    resource: Option<&str>,
+) -> Vec<String> {
+    if !configured.is_empty() {
+        return configured.iter().map(|h| h.to_ascii_lowercase()).collect();
+    }
+    let host = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()];
+    }
+    resource
+        .and_then(|r| r.split_once("://"))
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .filter(|authority| !authority.is_empty())
+        .map(|authority| vec![authority.to_ascii_lowercase()])
+        .unwrap_or_default()
+}

@@ -118,7 +118,8 @@ pub async fn admit(
     check_session(sessions, &identity, session).map_err(with_identity)?;
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
-        let rule = judge_stream(&policy, &identity, &method).map_err(with_identity)?;
+        let resumes = is_resumption(&session.req_header().headers);
+        let rule = judge_stream(&policy, &identity, &method, resumes).map_err(with_identity)?;
         return Ok(Admitted {
             identity,
             request: None,
@@ -207,6 +208,11 @@ fn asks_for_upgrade(headers: &http::HeaderMap) -> bool {
         })
 }
 
+/// A GET with `Last-Event-ID` in a session resumes a stream that session already had.
+fn is_resumption(headers: &http::HeaderMap) -> bool {
+    headers.contains_key("last-event-id") && headers.contains_key("mcp-session-id")
+}
+
 /// The pseudo-methods the policy grants GET and DELETE by: the GET stream carries whatever
 /// the server notifies (2026-07-28 names its successor `subscriptions/listen`); DELETE ends
 /// the caller's own session.
@@ -220,7 +226,13 @@ fn judge_stream(
     policy: &Policy,
     who: &Identity,
     method: &http::Method,
+    resumes: bool,
 ) -> Result<String, Rejection> {
+    if resumes && method == http::Method::GET {
+        // Resuming a stream of one's own session (its id is checked to be the caller's): a
+        // tool call's answer the server sent after closing the POST stream (SEP-1699).
+        return Ok("authenticated.resume".into());
+    }
     let name = if method == http::Method::GET {
         STREAM_METHOD
     } else {
@@ -288,9 +300,11 @@ fn check_transport(
 ) -> Result<Option<&'static str>, Rejection> {
     let request = session.req_header();
     transport::check_query(request.uri.query())?;
+    transport::check_host(&values(&request.headers, "host"), &settings.allowed_hosts)?;
     transport::check_origin(
         &values(&request.headers, "origin"),
         &settings.allowed_origins,
+        &settings.allowed_hosts,
     )?;
     Ok(transport::protocol_version(&values(
         &request.headers,

@@ -17,18 +17,27 @@ pub fn is_metadata_path(path: &str) -> bool {
             .is_some_and(|p| p.starts_with('/'))
 }
 
-/// The resource identifier: configured, or this endpoint as the client addressed it.
+/// The resource identifier: configured; else this endpoint as the client addressed it when
+/// that name is one of `allowed_hosts`; else the listener's address. Never a name only the
+/// request vouches for.
 pub fn resource(runtime: &Runtime, session: &Session) -> String {
-    if let Some(r) = &runtime.settings.resource_metadata.resource {
+    let settings = &runtime.settings;
+    if let Some(r) = &settings.resource_metadata.resource {
         return r.clone();
     }
-    let host = session
-        .req_header()
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(is_host_byte))
-        .unwrap_or(&runtime.settings.listen);
+    let headers = &session.req_header().headers;
+    let sent: Vec<&[u8]> = headers
+        .get_all(http::header::HOST)
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    let vouched = !settings.allowed_hosts.is_empty()
+        && crate::transport::check_host(&sent, &settings.allowed_hosts).is_ok();
+    let host = sent
+        .first()
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .filter(|h| vouched && !h.is_empty() && h.bytes().all(is_host_byte))
+        .unwrap_or(&settings.listen);
     format!("http://{host}/mcp")
 }
 

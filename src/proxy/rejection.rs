@@ -61,7 +61,9 @@ impl Rejection {
             Rejection::AuditUnavailable => 503,
             Rejection::UpstreamUnavailable(_) => 502,
             Rejection::UpstreamTimeout(_) => 504,
-            Rejection::Transport(TransportError::OriginNotAllowed(_)) => 403,
+            Rejection::Transport(
+                TransportError::OriginNotAllowed(_) | TransportError::HostNotAllowed(_),
+            ) => 403,
             Rejection::Transport(_) => 400,
             Rejection::SessionNotFound | Rejection::NotFound => 404,
             Rejection::HeadersTooLarge { .. } => 431,
@@ -83,7 +85,9 @@ impl Rejection {
             | Rejection::HeadersTooLarge { .. }
             | Rejection::RequestTimeout => codes::INVALID_REQUEST,
             Rejection::Transport(TransportError::HeaderMismatch(_)) => codes::HEADER_MISMATCH,
-            Rejection::Transport(TransportError::OriginNotAllowed(_)) => codes::FORBIDDEN,
+            Rejection::Transport(
+                TransportError::OriginNotAllowed(_) | TransportError::HostNotAllowed(_),
+            ) => codes::FORBIDDEN,
             Rejection::Transport(_) => codes::INVALID_REQUEST,
             Rejection::Internal(_) | Rejection::AuditUnavailable => codes::INTERNAL_ERROR,
             Rejection::UpstreamUnavailable(_) | Rejection::UpstreamTimeout(_) => {
@@ -107,6 +111,7 @@ impl Rejection {
             Rejection::Internal(_) => "internal",
             Rejection::AuditUnavailable => "audit_unavailable",
             Rejection::Transport(TransportError::OriginNotAllowed(_)) => "origin_not_allowed",
+            Rejection::Transport(TransportError::HostNotAllowed(_)) => "host_not_allowed",
             Rejection::Transport(TransportError::BadHeader(_)) => "bad_header",
             Rejection::Transport(TransportError::HeaderMismatch(_)) => "header_mismatch",
             Rejection::Transport(TransportError::TokenInQuery) => "token_in_query",

@@ -32,6 +32,17 @@ pub struct ProfileSpec {
     /// Detector → action, applied to every string leaf.
     #[serde(default)]
     pub detect: BTreeMap<Entity, Action>,
+    /// Binary content (images, audio, blobs): `blank` (the default: text types are decoded
+    /// and redacted, the rest blanked) or `keep`.
+    #[serde(default)]
+    pub binary: Option<BinaryAction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinaryAction {
+    Blank,
+    Keep,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,5 +152,6 @@ pub fn safe_harbor() -> ProfileSpec {
         extends: None,
         fields,
         detect,
+        binary: None,
     }
 }

@@ -30,11 +30,13 @@ pub enum Entity {
     Id,
     /// A value removed or masked by a field rule that names no kind.
     Field,
+    /// Binary content (an image, a clip, a blob) a redacting role may not receive unread.
+    Attachment,
 }
 
 impl Entity {
     /// Every kind, in declaration order (`kind as usize` indexes this).
-    pub const ALL: [Entity; 17] = [
+    pub const ALL: [Entity; 18] = [
         Entity::Ssn,
         Entity::Phone,
         Entity::Email,
@@ -52,12 +54,13 @@ impl Entity {
         Entity::Location,
         Entity::Id,
         Entity::Field,
+        Entity::Attachment,
     ];
 
     /// Kinds a detector (or Safe Harbor's name and address context) can find in free text:
     /// all but the ones only field rules name.
     pub fn detectable(self) -> bool {
-        !matches!(self, Entity::Id | Entity::Field)
+        !matches!(self, Entity::Id | Entity::Field | Entity::Attachment)
     }
 
     pub fn label(self) -> &'static str {
@@ -79,6 +82,7 @@ impl Entity {
             Entity::Location => "LOCATION",
             Entity::Id => "ID",
             Entity::Field => "FIELD",
+            Entity::Attachment => "ATTACHMENT",
         }
     }
 
@@ -106,6 +110,7 @@ impl Entity {
             Entity::Location => "location",
             Entity::Id => "id",
             Entity::Field => "field",
+            Entity::Attachment => "attachment",
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use super::binary;
 use super::config::Action;
 use super::embedded::{self, Piece};
 use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
@@ -63,9 +64,14 @@ pub(super) fn redact_message<'a>(
     message: &mut Node<'a>,
     asked: &Asked,
 ) -> Counts {
+    let mut binary_tally = Tally::default();
+    if !redactor.keep_binary {
+        binary::scrub(message, redactor, &mut binary_tally);
+    }
     // The protocol's members sit out the walk and come back as they were (see `schema`).
     let held = schema::detach(message, asked);
     let mut fields = FieldPass::new(redactor);
+    fields.tally.merge(&binary_tally, 1);
     let Node::Object(obj) = message else {
         let mut tally = Tally::default();
         StringPass::new(redactor, Vec::new()).value(message, &mut tally);

@@ -3,6 +3,7 @@
 //! `content[].text` and embedded resources, legacy `result.data`, `error.data`; detectors act on
 //! every string leaf; a value a field rule redacted is also scrubbed wherever else it appears.
 
+mod binary;
 pub mod config;
 pub mod detect;
 mod embedded;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::config::{self, Action, FieldSpec, ProfileSpec, RedactionFile};
+use super::config::{self, Action, BinaryAction, FieldSpec, ProfileSpec, RedactionFile};
 use super::detect::Entity;
 use super::path::{JsonPath, KeyGlob};
 use super::scan::Scanner;
@@ -155,6 +155,7 @@ pub(super) fn build_profile(
     Ok(Redactor {
         selectors: Selectors::new(&fields)?,
         fields,
+        keep_binary: spec.binary == Some(BinaryAction::Keep),
         detect: spec.detect.into_iter().collect(),
         key,
         scanner,
@@ -180,6 +181,7 @@ fn resolve(file: &RedactionFile, name: &str, depth: usize) -> Result<ProfileSpec
     let mut base = resolve(file, parent, depth + 1)?;
     base.fields.extend(spec.fields);
     base.detect.extend(spec.detect);
+    base.binary = spec.binary.or(base.binary);
     Ok(base)
 }
 

@@ -30,6 +30,8 @@ pub struct Redactor {
     pub(super) scanner: Arc<Scanner>,
     /// This year, for folding dates that reveal an age over 89.
     pub(super) year: i32,
+    /// `binary: keep`: images, audio and blobs pass unread.
+    pub(super) keep_binary: bool,
 }
 
 impl Redactor {
@@ -46,6 +48,8 @@ impl Redactor {
             merged.detect.entry(*e).or_insert(*a);
         }
         merged.key = merged.key.clone().or(other.key.clone());
+        // Several roles: binary content passes only if every profile lets it.
+        merged.keep_binary = self.keep_binary && other.keep_binary;
         merged.scanner = Arc::new(Scanner::new(&|e| merged.detect.contains_key(&e))?);
         Ok(merged)
     }

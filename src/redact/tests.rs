@@ -584,3 +584,49 @@ fn json_a_string_carries_gets_the_field_rules_wherever_it_is() {
         );
     }
 }
+
+#[test]
+fn binary_content_is_read_when_it_is_text_and_blanked_when_it_is_not() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let note = b64("Spoke with Mr. Johnathan Smithers, SSN 123-45-6789.");
+    let photo = b64("\u{89}PNG pretend this is a face");
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"content":[
+        {"type":"image","mimeType":"image/png","data":photo},
+        {"type":"audio","mimeType":"audio/mpeg","data":photo},
+        {"type":"resource","resource":{"uri":"file:///n","mimeType":"text/plain","blob":note}}]}});
+    let out = answer("tools/call", None, &msg);
+    let content = &out["result"]["content"];
+    assert_ne!(content[0]["data"], photo);
+    assert_eq!(content[0]["mimeType"], "image/png");
+    assert!(
+        !content[0]["data"].as_str().unwrap().is_empty(),
+        "a blank image, still an image"
+    );
+    assert_eq!(content[1]["data"], "");
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(content[2]["resource"]["blob"].as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        !text.contains("123-45-6789") && text.contains("Spoke with"),
+        "{text}"
+    );
+    let read = json!({"jsonrpc":"2.0","id":1,"result":{"contents":[
+        {"uri":"file:///scan","mimeType":"application/pdf","blob":photo}]}});
+    assert_eq!(
+        answer("resources/read", Some("file:///scan"), &read)["result"]["contents"][0]["blob"],
+        ""
+    );
+    // A profile may let binary content pass.
+    let file: RedactionFile = serde_yaml_ng::from_str(
+        "profiles:\n  radiology:\n    extends: safe_harbor\n    binary: keep\nroles: {Radiologist: radiology}\n",
+    )
+    .unwrap();
+    let r = Redaction::compile(Some(&file), None, YEAR)
+        .unwrap()
+        .for_roles(&["Radiologist".into()])
+        .unwrap();
+    let (kept, _) = r.redact_json(msg.to_string().as_bytes()).unwrap();
+    assert!(String::from_utf8(kept).unwrap().contains(&photo));
+}

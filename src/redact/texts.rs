@@ -41,7 +41,7 @@ pub(super) fn content_items<'n, 'a>(section: &'n mut Node<'a>) -> Option<&'n mut
 }
 
 /// Takes out of `content[].text` and `content[].resource.text` what may be JSON (leaving
-/// `null` in its place); blanks embedded binary blobs (unreadable, so not sendable).
+/// `null` in its place). Blobs are `binary`'s.
 pub(super) fn take_texts<'a>(section: &mut Node<'a>) -> Vec<TakenText<'a>> {
     let mut out = Vec::new();
     let copies = byte_copies_of_structured(section);
@@ -50,9 +50,6 @@ pub(super) fn take_texts<'a>(section: &mut Node<'a>) -> Vec<TakenText<'a>> {
     };
     // `copies` is in ascending order.
     for (index, item) in items.iter_mut().enumerate() {
-        if let Some(blob) = item.get_mut("resource").and_then(|r| r.get_mut("blob")) {
-            *blob = Node::string(String::new());
-        }
         let Some(slot) = text_slot(item) else {
             continue;
         };

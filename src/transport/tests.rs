@@ -10,26 +10,60 @@ const TOOL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"n
 #[test]
 fn origin_is_checked_only_when_present() {
     let allowed = vec!["https://app.hospital.example".to_string()];
-    assert!(check_origin(&[], &allowed).is_ok());
-    assert!(check_origin(&[b"https://app.hospital.example"], &allowed).is_ok());
-    assert!(check_origin(&[b"https://APP.hospital.example"], &allowed).is_ok());
+    assert!(check_origin(&[], &allowed, &[]).is_ok());
+    assert!(check_origin(&[b"https://app.hospital.example"], &allowed, &[]).is_ok());
+    assert!(check_origin(&[b"https://APP.hospital.example"], &allowed, &[]).is_ok());
     for evil in [
         &b"https://evil.example"[..],
         b"null",
         b"",
         b"https://app.hospital.example.evil",
     ] {
-        assert!(check_origin(&[evil], &allowed).is_err(), "{evil:?}");
+        assert!(check_origin(&[evil], &allowed, &[]).is_err(), "{evil:?}");
     }
-    assert!(check_origin(&[b"https://app.hospital.example"], &[]).is_err());
+    assert!(check_origin(&[b"https://app.hospital.example"], &[], &[]).is_err());
     assert!(check_origin(
         &[
             b"https://app.hospital.example",
             b"https://app.hospital.example"
         ],
-        &allowed
+        &allowed,
+        &[]
     )
     .is_err());
+}
+
+#[test]
+fn hosts_and_same_host_origins_against_dns_rebinding() {
+    let loopback: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .map(String::from)
+        .to_vec();
+    for ok in [
+        &b"localhost:8080"[..],
+        b"127.0.0.1:39111",
+        b"[::1]:8080",
+        b"LOCALHOST",
+    ] {
+        assert!(check_host(&[ok], &loopback).is_ok(), "{ok:?}");
+    }
+    for evil in [
+        &b"evil.example:8080"[..],
+        b"localhost.evil.example",
+        b"127.0.0.1.nip.io:80",
+    ] {
+        assert!(check_host(&[evil], &loopback).is_err(), "{evil:?}");
+    }
+    assert!(check_host(&[], &loopback).is_err());
+    assert!(
+        check_host(&[b"anything"], &[]).is_ok(),
+        "no names configured: not checked"
+    );
+    // No origins configured: an origin on an allowed host passes, any other does not.
+    assert!(check_origin(&[b"http://localhost:8080"], &[], &loopback).is_ok());
+    assert!(check_origin(&[b"http://127.0.0.1:5173"], &[], &loopback).is_ok());
+    for evil in [&b"http://evil.example"[..], b"null", b"file://localhost"] {
+        assert!(check_origin(&[evil], &[], &loopback).is_err(), "{evil:?}");
+    }
 }
 
 #[test]

@@ -195,7 +195,7 @@ pub fn raw_status(stack: &Stack, bytes: &[u8]) -> u16 {
 /// A complete request with a JSON body and the given extra header lines.
 pub fn raw_post(head_lines: &str, body: &str) -> Vec<u8> {
     format!(
-        "POST /mcp HTTP/1.1\r\nHost: gk\r\nContent-Type: application/json\r\n{head_lines}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{head_lines}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
