@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${BIN:-target/debug}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/debug}
 GATEKEEPER="$PWD/$BIN/mcp-gatekeeper"
 OUT="$PWD/target/conformance"
 CONF="$PWD/tests/conformance"

@@ -20,6 +20,9 @@ pub enum Ownership {
     Foreign,
 }
 
+/// How many live sessions one caller may hold.
+pub const SESSIONS_PER_CALLER: usize = 64;
+
 struct Binding {
     principal: String,
     last_seen: Instant,
@@ -45,13 +48,29 @@ impl Sessions {
         format!("{}\u{0}{}", who.claim_str("iss").unwrap_or(""), who.user_id)
     }
 
-    /// Records that `id` belongs to `who`. At capacity, idle sessions go first, then the
-    /// least recently used.
+    /// Records that `id` belongs to `who`. A caller holds at most `SESSIONS_PER_CALLER`: past
+    /// that its own least recently used goes (one caller cannot push out everyone else's). At
+    /// capacity, idle sessions go first, then the least recently used.
     pub fn bind(&self, id: &str, who: &Identity) {
         let Ok(mut bindings) = self.bindings.lock() else {
             return;
         };
         let now = Instant::now();
+        let principal = Self::principal(who);
+        let mine: Vec<(&String, Instant)> = bindings
+            .iter()
+            .filter(|(k, b)| b.principal == principal && k.as_str() != id)
+            .map(|(k, b)| (k, b.last_seen))
+            .collect();
+        if mine.len() >= SESSIONS_PER_CALLER {
+            if let Some(oldest) = mine
+                .iter()
+                .min_by_key(|(_, at)| *at)
+                .map(|(k, _)| (*k).clone())
+            {
+                bindings.remove(&oldest);
+            }
+        }
         if bindings.len() >= self.capacity && !bindings.contains_key(id) {
             bindings.retain(|_, b| now.duration_since(b.last_seen) < self.idle);
             if bindings.len() >= self.capacity {
@@ -67,7 +86,7 @@ impl Sessions {
         bindings.insert(
             id.to_string(),
             Binding {
-                principal: Self::principal(who),
+                principal,
                 last_seen: now,
             },
         );
@@ -180,6 +199,19 @@ mod tests {
     fn who(user: &str, iss: &str) -> Identity {
         let claims = json!({"sub": user, "iss": iss});
         crate::auth::identity_from_claims(claims.as_object().cloned().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn one_caller_cannot_push_out_everyone_elses_sessions() {
+        let s = Sessions::new(1000, Duration::from_secs(60));
+        s.bind("bob-1", &who("bob", "idp"));
+        for i in 0..SESSIONS_PER_CALLER * 3 {
+            s.bind(&format!("mallory-{i}"), &who("mallory", "idp"));
+        }
+        assert_eq!(s.check("bob-1", &who("bob", "idp")), Ownership::Owner);
+        assert_eq!(s.len(), SESSIONS_PER_CALLER + 1);
+        let last = format!("mallory-{}", SESSIONS_PER_CALLER * 3 - 1);
+        assert_eq!(s.check(&last, &who("mallory", "idp")), Ownership::Owner);
     }
 
     #[test]

@@ -99,6 +99,19 @@ fn authentication_attacks() {
                 GET_PATIENT,
             )
         }),
+        case("issued in the year 2300", 401, false, |s| {
+            let t = token_with(
+                json!({"user_id":"1","role":"Doctor","iat": 10_413_792_000_i64,"exp": now()+60}),
+            );
+            with_token(s, &t, GET_PATIENT)
+        }),
+        case("exp of 1e300 (no expiry in disguise)", 401, false, |s| {
+            let t = forge(
+                r#"{"alg":"HS256","typ":"JWT"}"#,
+                r#"{"user_id":"1","role":"Doctor","exp":1e300}"#,
+            );
+            with_token(s, &t, GET_PATIENT)
+        }),
         case("exp as a string", 401, false, |s| {
             let t = token_with(json!({"user_id":"1","role":"Doctor","exp": "9999999999"}));
             with_token(s, &t, GET_PATIENT)

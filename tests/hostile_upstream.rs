@@ -246,3 +246,99 @@ fn bodies_another_parser_could_read_differently_never_reach_the_upstream() {
     assert_eq!(status, 415);
     assert_eq!(up.received().len(), 0);
 }
+
+#[test]
+fn upstream_headers_a_redacted_role_does_not_need_are_dropped() {
+    let answer = json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}});
+    let up = start_upstream(move |_| {
+        Reply::json(&answer)
+            .with_header(&format!("X-Patient: {NAME} {SSN}"))
+            .with_header("Set-Cookie: chart=NUGWI; Path=/")
+            .with_header("Mcp-Session-Id: s-1")
+    });
+    let gate = gate(&up);
+    let (_, headers, body) = post(&url(&gate), Some(&token("Researcher")), &records_call());
+    let text = everything(&headers, &body);
+    assert_hidden("response headers", &text);
+    assert!(header(&headers, "set-cookie").is_none(), "{text}");
+    assert_eq!(header(&headers, "mcp-session-id"), Some("s-1"));
+    let (_, headers, _) = post(&url(&gate), Some(&token("Doctor")), &records_call());
+    assert!(
+        header(&headers, "x-patient").is_some(),
+        "Doctor sees responses unchanged"
+    );
+}
+
+#[test]
+fn names_the_client_chose_reach_the_audit_trail_only_when_the_policy_knows_them() {
+    let up = start_upstream(|_| Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{}})));
+    let gate = gate(&up);
+    for call in [
+        tools_call(&format!("{NAME} {SSN}"), json!({})),
+        json!({"jsonrpc":"2.0","id":1,"method":format!("{NAME}_{SSN}"),"params":{}}),
+    ] {
+        let (status, _, _) = post(&url(&gate), Some(&token("Doctor")), &call);
+        assert!(status == 200 || status == 403, "{status}");
+    }
+    let log = gate.audit_log.clone().expect("audit log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let trail = loop {
+        let trail = std::fs::read_to_string(&log).unwrap_or_default();
+        if trail.lines().count() >= 2 || std::time::Instant::now() > deadline {
+            break trail;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(trail.lines().count(), 2, "{trail}");
+    assert_hidden("the audit trail", &trail);
+}
+
+#[test]
+fn debug_logging_never_prints_what_the_upstream_answered() {
+    let answer =
+        json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{"name":NAME,"ssn":SSN}}});
+    let up = start_upstream(move |_| Reply::json(&answer));
+    let mut opts = GateOptions::new(up.addr);
+    opts.env = vec![("RUST_LOG".into(), "debug".into())];
+    let gate = start_gatekeeper(opts);
+    let (status, _, body) = post(&url(&gate), Some(&token("Researcher")), &records_call());
+    assert_eq!(status, 200);
+    assert_hidden("the answer", &String::from_utf8_lossy(&body));
+    assert_hidden("the gatekeeper's own log at debug", &gate.stderr_so_far());
+}
+
+#[test]
+fn a_host_that_is_not_this_endpoints_is_refused_and_never_echoed() {
+    let up = start_upstream(|_| Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{}})));
+    let gate = gate(&up);
+    let auth = format!("Bearer {}", token("Doctor"));
+    for host in ["evil.example", "evil.example:80", "localhost.evil.example"] {
+        let (status, headers, body) = post_raw(
+            &url(&gate),
+            &[
+                ("Host", host),
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            records_call().to_string().into_bytes(),
+        );
+        assert_eq!(status, 403, "{host}: {}", String::from_utf8_lossy(&body));
+        assert!(
+            !everything(&headers, &body).contains("evil.example/"),
+            "{host}"
+        );
+    }
+    // A 401 names the metadata by the listener's own name, whatever Host the request sent.
+    let (status, headers, _) = post_raw(
+        &url(&gate),
+        &[
+            ("Host", "evil.example"),
+            ("Content-Type", "application/json"),
+        ],
+        records_call().to_string().into_bytes(),
+    );
+    assert!(status == 401 || status == 403, "{status}");
+    let challenge = header(&headers, "www-authenticate").unwrap_or("");
+    assert!(!challenge.contains("evil.example"), "{challenge}");
+    assert_eq!(up.received().len(), 0);
+}

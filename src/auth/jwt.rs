@@ -326,6 +326,10 @@ impl Verifier {
         if numeric_date(claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
             return Err(AuthError::NotYetValid);
         }
+        // A token issued in the future was not issued by a clock we trust (RFC 7519 §4.1.6).
+        if numeric_date(claims, "iat")?.is_some_and(|iat| iat > now + leeway) {
+            return Err(AuthError::BadClaim("iat".into()));
+        }
         let audiences = if provider.audiences.is_empty() {
             &self.rules.audiences
         } else {
@@ -453,12 +457,16 @@ fn decode_json(part: &str, what: &str) -> Result<Value, AuthError> {
 }
 
 /// A NumericDate (RFC 7519 §2): seconds, possibly fractional.
+/// 9999-12-31T23:59:59Z.
+const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+
 fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, AuthError> {
     match claims.get(name) {
         None => Ok(None),
+        // NumericDate (RFC 7519 §2): seconds since the epoch; past year 9999 it is no date.
         Some(Value::Number(n)) => n
             .as_f64()
-            .filter(|v| v.is_finite())
+            .filter(|v| v.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(v))
             .map(Some)
             .ok_or_else(|| AuthError::BadClaim(name.into())),
         Some(_) => Err(AuthError::BadClaim(name.into())),

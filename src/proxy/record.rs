@@ -39,6 +39,7 @@ impl Gatekeeper {
         let latency = ctx.started.elapsed();
         let first = summary.request.and_then(|r| r.calls().first());
         self.count(&summary, ctx, first, status, latency);
+        let policy = self.live.policy.load();
         let record = AuditRecord {
             ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             request_id: ctx.request_id.clone(),
@@ -49,14 +50,15 @@ impl Gatekeeper {
                 .identity
                 .map(|i| i.roles.clone())
                 .unwrap_or_default(),
-            method: first
-                .map_or(summary.http_method, |c| c.method.as_str())
-                .chars()
-                .take(128)
-                .collect(),
+            // A name the client chose (a tool, a legacy method) can carry anything, PHI
+            // included: the trail writes it only when the policy names it.
+            method: first.map_or_else(
+                || summary.http_method.to_string(),
+                |c| audit_name(&policy, &c.method, method_label(&c.method, false)),
+            ),
             tool: first
                 .and_then(Call::tool)
-                .map(|t| t.chars().take(128).collect()),
+                .map(|t| audit_name(&policy, t, "other")),
             calls: summary.request.map_or(0, |r| r.calls().len()),
             decision: summary.decision,
             rule: summary.rule,
@@ -162,6 +164,16 @@ fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> 
             reason: ctx.upstream_error.or(Some("internal")),
             policy_version: gk.live.policy.load().version().to_string(),
         },
+    }
+}
+
+/// `name` as the audit trail writes it: as sent when it is a protocol method or a tool the
+/// policy names, else `fallback`.
+fn audit_name(policy: &crate::policy::Policy, name: &str, fallback: &str) -> String {
+    if policy.names_tool(name) || method_label(name, false) == name {
+        name.to_string()
+    } else {
+        fallback.to_string()
     }
 }
 

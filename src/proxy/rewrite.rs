@@ -50,6 +50,11 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<(
         content_encodings: values(http::header::CONTENT_ENCODING),
     };
     let change = rewrite.start(&head);
+    // Hop-by-hop (RFC 9110 §7.6.1): it described the upstream connection, not ours.
+    response.remove_header("keep-alive");
+    if rewrite.redacts() {
+        keep_protocol_headers(response);
+    }
     if let Some(status) = change.status {
         response.set_status(status)?;
     }
@@ -68,4 +73,40 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<(
         response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
     }
     Ok(())
+}
+
+/// Response headers a redacted role still gets: framing, caching, CORS and MCP's own. Any
+/// other (`X-Patient-Name`, `Set-Cookie`, a debug header) could carry what the body may not.
+const PROTOCOL_HEADERS: [&str; 16] = [
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "date",
+    "cache-control",
+    "pragma",
+    "expires",
+    "vary",
+    "retry-after",
+    "allow",
+    "www-authenticate",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-modified",
+    "etag",
+];
+
+fn keep_protocol_headers(response: &mut ResponseHeader) {
+    let drop: Vec<http::HeaderName> = response
+        .headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str();
+            !PROTOCOL_HEADERS.contains(&name) && !name.starts_with("access-control-")
+        })
+        .cloned()
+        .collect();
+    for name in drop {
+        response.remove_header(&name);
+    }
 }

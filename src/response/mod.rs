@@ -99,6 +99,12 @@ impl Rewrite {
         }
     }
 
+    /// Whether the caller's role is redacted (the shell then keeps only the response headers
+    /// the protocol needs: any other could carry what the body may not).
+    pub fn redacts(&self) -> bool {
+        self.plan.redactor.is_some()
+    }
+
     /// The requests the server has sent the client since the last call.
     pub fn take_server_requests(&mut self) -> Vec<String> {
         std::mem::take(&mut self.server_requests)
