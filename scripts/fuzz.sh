@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the pure core with cargo fuzz (libFuzzer): the JSON-RPC classifier, the Authorization
-# parser + JWT verifier, the SSE redactor (random splits give the same output as none) and the
+# parser + JWT verifier, the SSE redactor (random splits give the same output as none), the
+# response path as a hostile upstream meets it (an SSN never comes out), and the
 # redactor's JSON tree (accepts and writes what serde_json does).
 # Each target starts from its committed corpus in fuzz/corpus/<target>.
 #
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc authorization sse_redact json_tree)
+[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc authorization sse_redact json_tree response_body)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz (once)..."

@@ -1,0 +1,85 @@
+//! The response path as a hostile upstream meets it: arbitrary bytes under an arbitrary label,
+//! answering an arbitrary method, cut at arbitrary places, through `response::Rewrite` as the
+//! Researcher receives them. Whatever comes in, an SSN never comes out, and the output does not
+//! depend on how the body was split (a cut for size may come at another chunk).
+#![no_main]
+
+mod researcher;
+
+use libfuzzer_sys::fuzz_target;
+use mcp_gatekeeper::redact::Asked;
+use mcp_gatekeeper::response::{Head, Plan, Rewrite};
+use researcher::redactor;
+use serde_json::json;
+
+const CAP: usize = 64 * 1024;
+const LABELS: [&[&str]; 5] = [
+    &["application/json"],
+    &["text/event-stream"],
+    &["text/plain"],
+    &[],
+    &["text/event-stream", "application/json"],
+];
+const METHODS: [&str; 6] = [
+    "tools/call",
+    "tools/list",
+    "initialize",
+    "resources/read",
+    "prompts/get",
+    "get_medical_records",
+];
+
+fn run(labels: &[&str], method: &str, chunks: &[&[u8]]) -> Vec<u8> {
+    let id = json!(1);
+    let plan = Plan {
+        list: None,
+        redactor: Some(redactor()),
+        asked: Asked::new([(Some(&id), method, Some("file:///x"))]),
+        id: id.clone(),
+        cap: CAP,
+        observe: true,
+    };
+    let mut rewrite = Rewrite::new(plan);
+    rewrite.start(&Head {
+        content_types: labels.to_vec(),
+        content_encodings: vec![],
+    });
+    let mut out = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        out.extend(rewrite.push(chunk, i + 1 == chunks.len()));
+    }
+    if chunks.is_empty() {
+        out.extend(rewrite.push(&[], true));
+    }
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
+    let labels = LABELS[usize::from(seed) % LABELS.len()];
+    let method = METHODS[usize::from(seed / 8) % METHODS.len()];
+    let whole = run(labels, method, &[body]);
+    let step = usize::from(seed % 5) + 1;
+    let pieces: Vec<&[u8]> = body.chunks(step).collect();
+    let split = run(labels, method, &pieces);
+    let cut = |o: &[u8]| o.windows(8).any(|w| w == b"\"error\":");
+    if !cut(&whole) && !cut(&split) {
+        assert_eq!(whole, split, "output depends on how the body was split");
+    }
+    for out in [&whole, &split] {
+        assert!(!has_ssn(out), "an SSN came out: {}", String::from_utf8_lossy(out));
+    }
+});
+
+/// "123-45-6789" standing alone (no digit or hyphen continuing it), as the detector defines it.
+fn has_ssn(out: &[u8]) -> bool {
+    const SSN: &[u8] = b"123-45-6789";
+    let joins = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'-');
+    out.windows(SSN.len()).enumerate().any(|(i, w)| {
+        w == SSN
+            && !joins(i.checked_sub(1).and_then(|j| out.get(j)))
+            && !joins(out.get(i + SSN.len()))
+    })
+}
