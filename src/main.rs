@@ -52,6 +52,10 @@ enum Command {
         /// The input is an SSE stream (text/event-stream) rather than a JSON body.
         #[arg(long)]
         sse: bool,
+        /// The method the input answers (`tools/list`, `initialize`...), so protocol members
+        /// pass as they would through the proxy; default `tools/call`.
+        #[arg(long, default_value = "tools/call")]
+        answers: String,
     },
 }
 
@@ -183,7 +187,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call(args) => call(args),
         Command::Policy(PolicyCommand::Check { file, tools }) => check(&file, tools.as_deref()),
         Command::Audit(AuditCommand::Verify { files }) => verify_audit(&files),
-        Command::Redact { policy, roles, sse } => redact(&policy, roles, sse),
+        Command::Redact {
+            policy,
+            roles,
+            sse,
+            answers,
+        } => redact(&policy, roles, sse, &answers),
         Command::Policy(PolicyCommand::Explain {
             policy,
             roles,
@@ -242,7 +251,12 @@ fn offered_tools(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Result<ExitCode> {
+fn redact(
+    path: &std::path::Path,
+    roles: Vec<String>,
+    sse: bool,
+    answers: &str,
+) -> anyhow::Result<ExitCode> {
     use std::io::{Read, Write};
     let policy = mcp_gatekeeper::policy_file::load(path)?;
     let mut input = Vec::new();
@@ -264,7 +278,7 @@ fn redact(path: &std::path::Path, roles: Vec<String>, sse: bool) -> anyhow::Resu
     let plan = mcp_gatekeeper::response::Plan {
         list: None,
         redactor: Some(redactor),
-        asked: Default::default(),
+        asked: mcp_gatekeeper::redact::Asked::new([(None, answers, None)]),
         observe: false,
         id: Value::Null,
         cap: usize::MAX,
