@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::binary;
 use super::config::Action;
+use super::detect::Entity;
 use super::embedded::{self, Piece};
 use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
 use super::profile::FieldRule;
@@ -114,14 +115,52 @@ pub(super) fn redact_message<'a>(
     tally.into_counts()
 }
 
-/// `str::to_lowercase`, without allocating for the usual all-lowercase ASCII key.
-pub(super) fn lowercase(key: &str) -> Cow<'_, str> {
-    if key.is_ascii() && !key.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Borrowed(key)
-    } else {
-        Cow::Owned(key.to_lowercase())
+/// A key in one canonical spelling — snake_case, lower case — so `postalCode`, `PostalCode`,
+/// `postal_code` and `postal-code` are one key to the field rules (and `patientID` is
+/// `patient_id`). Allocates only when the key is not already in that form.
+pub(super) fn normalize_key(key: &str) -> Cow<'_, str> {
+    let plain = key
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plain {
+        return Cow::Borrowed(key);
     }
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if matches!(c, '-' | ' ' | '.') {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            continue;
+        }
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+            let next = chars.get(i + 1).copied();
+            let boundary = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase));
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
+
+/// What an address keeps under Safe Harbor (45 CFR 164.514(b)(2)(i)(B): geography smaller
+/// than a state goes), in the canonical key spelling; `use`/`type` say what kind of address.
+const ADDRESS_KEPT: [&str; 7] = [
+    "state",
+    "state_code",
+    "country",
+    "country_code",
+    "use",
+    "type",
+    "region",
+];
 
 /// The field-rule pass: acts on the values rules select and remembers them as known values.
 struct FieldPass<'r> {
@@ -221,6 +260,10 @@ impl<'r> FieldPass<'r> {
                 self.take(value, rule);
                 true
             }
+            Some(rule) if rule.entity == Entity::Location && value.is_container() => {
+                self.address(value, rule);
+                false
+            }
             Some(rule) => {
                 self.take(value, rule);
                 *value = self.redactor.act_on_value(value, rule.action, rule.entity);
@@ -229,6 +272,39 @@ impl<'r> FieldPass<'r> {
             None => {
                 self.value(value, loc);
                 false
+            }
+        }
+    }
+
+    /// An address given as an object (or a list of them): Safe Harbor keeps the state and the
+    /// country; a ZIP keeps its first three digits (the profile's `zip` action); every other
+    /// string in it — lines, city, county, unit — is the rule's to act on.
+    fn address(&mut self, value: &mut Node, rule: &FieldRule) {
+        match value {
+            Node::Array(items) => items.iter_mut().for_each(|v| self.address(v, rule)),
+            Node::Object(members) => {
+                for (key, v) in members.iter_mut() {
+                    let key = normalize_key(key);
+                    if ADDRESS_KEPT.contains(&key.as_ref()) {
+                        continue;
+                    }
+                    let zip = key.contains("zip") || key.contains("postal") || key == "postcode";
+                    match (zip, self.redactor.action_for(Entity::Zip)) {
+                        (true, Some(action)) => {
+                            self.tally.add(Entity::Zip);
+                            *v = self.redactor.act_on_value(v, action, Entity::Zip);
+                        }
+                        _ if v.is_container() => self.address(v, rule),
+                        _ => {
+                            self.take(v, rule);
+                            *v = self.redactor.act_on_value(v, rule.action, rule.entity);
+                        }
+                    }
+                }
+            }
+            _ => {
+                self.take(value, rule);
+                *value = self.redactor.act_on_value(value, rule.action, rule.entity);
             }
         }
     }

@@ -100,17 +100,18 @@ fn matches_from(segs: &[Segment], loc: &[Step]) -> bool {
 pub struct KeyGlob(Vec<String>);
 
 impl KeyGlob {
+    /// Each literal part in the canonical key spelling (`super::message::normalize_key`), so
+    /// a glob written `postalCode` or `postal_code` matches every spelling of that key.
     pub fn new(pattern: &str) -> Self {
         KeyGlob(
             pattern
-                .to_lowercase()
                 .split('*')
-                .map(String::from)
+                .map(|part| super::message::normalize_key(part).into_owned())
                 .collect(),
         )
     }
 
-    /// The glob as an anchored regular expression over a lowercased key.
+    /// The glob as an anchored regular expression over a normalised key.
     pub fn to_regex(&self) -> String {
         let parts: Vec<String> = self.0.iter().map(|p| regex::escape(p)).collect();
         format!("(?s)^{}$", parts.join(".*"))
@@ -118,7 +119,7 @@ impl KeyGlob {
 
     #[cfg(test)]
     pub fn matches(&self, key: &str) -> bool {
-        self.matches_lowercase(&key.to_lowercase())
+        self.matches_lowercase(&super::message::normalize_key(key))
     }
 
     /// `matches` for a key already lowercased: the reference the compiled form is tested
@@ -206,7 +207,7 @@ mod tests {
                 "a\nb",
                 "",
             ] {
-                let key = key.to_lowercase();
+                let key = crate::redact::message::normalize_key(key);
                 assert_eq!(
                     re.is_match(&key),
                     g.matches_lowercase(&key),

@@ -11,7 +11,7 @@ use sha2::Sha256;
 use super::config::Action;
 use super::detect::{Entity, Span};
 use super::known::KnownValues;
-use super::message::{self, lowercase, Loc};
+use super::message::{self, normalize_key, Loc};
 use super::path::Step;
 use super::profile::{FieldRule, Selector, Selectors};
 use super::replace::{generalize, partial};
@@ -197,12 +197,22 @@ impl Redactor {
 }
 
 impl Redactor {
+    /// The action this profile takes on `entity`: the first field rule naming it, else its
+    /// detector's; `None` when the profile leaves it alone.
+    pub(super) fn action_for(&self, entity: Entity) -> Option<Action> {
+        self.fields
+            .iter()
+            .find(|f| f.entity == entity && f.action != Action::Remove)
+            .map(|f| f.action)
+            .or_else(|| self.detect.get(&entity).copied())
+    }
+
     /// The rule for the value at `loc` (whose last step is `key`, for an object member).
     /// The last rule that selects it wins, as in the policy file.
     pub(super) fn rule_at(&self, key: Option<&str>, loc: &[Loc]) -> Option<usize> {
         let by_key = key.and_then(|key| {
             let set = &self.selectors;
-            let last = set.keys.matches(&lowercase(key)).iter().next_back()?;
+            let last = set.keys.matches(&normalize_key(key)).iter().next_back()?;
             set.key_rule.get(last).copied()
         });
         if self.selectors.paths.is_empty() {

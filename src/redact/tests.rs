@@ -630,3 +630,65 @@ fn binary_content_is_read_when_it_is_text_and_blanked_when_it_is_not() {
     let (kept, _) = r.redact_json(msg.to_string().as_bytes()).unwrap();
     assert!(String::from_utf8(kept).unwrap().contains(&photo));
 }
+
+#[test]
+fn keys_are_one_key_in_every_spelling() {
+    use super::message::normalize_key;
+    for (key, canonical) in [
+        ("postalCode", "postal_code"),
+        ("PostalCode", "postal_code"),
+        ("postal-code", "postal_code"),
+        ("postal_code", "postal_code"),
+        ("patientID", "patient_id"),
+        ("DOB", "dob"),
+        ("dateOfBirth", "date_of_birth"),
+        ("addressLine1", "address_line1"),
+        ("HTTPServer", "http_server"),
+        ("_meta", "_meta"),
+    ] {
+        assert_eq!(normalize_key(key), canonical, "{key}");
+    }
+}
+
+#[test]
+fn addresses_and_their_parts_under_any_common_key_spelling() {
+    let street = "251 Granite Way";
+    for key in [
+        "address",
+        "addr",
+        "home_address",
+        "streetAddress",
+        "address1",
+        "Address",
+        "address_line_1",
+        "street_address",
+    ] {
+        let msg = mcp(&json!({ key: format!("{street}, Hartford, CT 06184") }));
+        let (out, _) = redact("Researcher", &msg);
+        assert!(
+            !out.contains("Granite") && !out.contains("06184"),
+            "{key}: {out}"
+        );
+    }
+    for (zip_key, city_key) in [
+        ("postalCode", "city"),
+        ("postal_code", "town"),
+        ("zip-code", "City"),
+        ("ZipCode", "cityName"),
+    ] {
+        let msg = mcp(
+            &json!({"address": {"line": [street], city_key: "Hartford", "state": "CT", zip_key: "06184", "country": "US"}}),
+        );
+        let (out, _) = redact("Researcher", &msg);
+        assert!(
+            !out.contains("Granite") && !out.contains("Hartford") && !out.contains("06184"),
+            "{zip_key}: {out}"
+        );
+        assert!(
+            out.contains("\"state\":\"CT\"")
+                && out.contains("\"country\":\"US\"")
+                && out.contains("061"),
+            "{zip_key}: {out}"
+        );
+    }
+}
