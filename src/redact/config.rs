@@ -51,9 +51,12 @@ pub struct FieldSpec {
     /// A JSONPath selector (`$..ssn`), relative to each tool payload.
     #[serde(default)]
     pub path: Option<String>,
-    /// A case-insensitive key-name glob (`*ssn*`).
+    /// A key-name glob (`*ssn*`), matched in the canonical spelling (snake_case, lower case).
     #[serde(default)]
     pub key: Option<String>,
+    /// A FHIR resource type (`Condition`): such resources are removed whole (`action: remove`).
+    #[serde(default)]
+    pub resource: Option<String>,
     pub action: Action,
     /// What the value is, for the mask label, `generalize` and the counts (default `field`).
     #[serde(default)]
@@ -109,6 +112,7 @@ pub fn safe_harbor() -> ProfileSpec {
     let field = |key: &str, action: Action, entity: Option<Entity>| FieldSpec {
         path: None,
         key: Some(key.into()),
+        resource: None,
         action,
         entity,
     };

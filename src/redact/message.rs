@@ -10,6 +10,7 @@ use super::binary;
 use super::config::Action;
 use super::detect::Entity;
 use super::embedded::{self, Piece};
+use super::fhir::{self, FhirPass};
 use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
 use super::profile::FieldRule;
 use super::schema::{self, Asked};
@@ -170,6 +171,8 @@ struct FieldPass<'r> {
     /// Key → rule, for profiles whose rules are all key globs (the decision then depends on
     /// the key alone).
     by_key: HashMap<String, Option<usize>, foldhash::fast::RandomState>,
+    /// FHIR ids → their pseudonyms in this message (a Bundle stays linked).
+    pseudonyms: HashMap<String, String>,
 }
 
 impl<'r> FieldPass<'r> {
@@ -179,6 +182,7 @@ impl<'r> FieldPass<'r> {
             known: Vec::new(),
             tally: Tally::default(),
             by_key: HashMap::default(),
+            pseudonyms: HashMap::new(),
         }
     }
 
@@ -216,6 +220,13 @@ impl<'r> FieldPass<'r> {
     }
 
     fn value(&mut self, value: &mut Node, loc: &mut Vec<Loc>) {
+        if self.fhir(value) {
+            *value = Node::Null;
+            return;
+        }
+        if matches!(value, Node::Object(m) if fhir::is_resource(m)) {
+            return;
+        }
         let paths = self.redactor.has_paths();
         match value {
             Node::Object(members) => {
@@ -255,6 +266,9 @@ impl<'r> FieldPass<'r> {
     /// Acts on one member or item as its rule says, or walks into it; `true` when the rule
     /// removes it.
     fn apply(&mut self, key: Option<&str>, value: &mut Node, loc: &mut Vec<Loc>) -> bool {
+        if matches!(value, Node::Object(m) if fhir::is_resource(m)) {
+            return self.fhir(value);
+        }
         match self.rule(key, loc) {
             Some(rule) if rule.action == Action::Remove => {
                 self.take(value, rule);
@@ -274,6 +288,21 @@ impl<'r> FieldPass<'r> {
                 false
             }
         }
+    }
+
+    /// A FHIR resource is redacted by datatype (see `fhir`); `true` when a rule removes it.
+    /// Anything else: `false`, untouched.
+    fn fhir(&mut self, value: &mut Node) -> bool {
+        if !matches!(value, Node::Object(m) if fhir::is_resource(m)) {
+            return false;
+        }
+        let mut pass = FhirPass {
+            redactor: self.redactor,
+            known: &mut self.known,
+            tally: &mut self.tally,
+            pseudonyms: &mut self.pseudonyms,
+        };
+        pass.resource(value)
     }
 
     /// An address given as an object (or a list of them): Safe Harbor keeps the state and the
@@ -397,6 +426,13 @@ impl<'r> StringPass<'r> {
                 }
             }
             Node::Array(items) => items.iter_mut().for_each(|v| self.value(v, tally)),
+            Node::Object(members) if fhir::is_resource(members) => {
+                // Free text only: the schema's own strings and element names stay as they are.
+                let keep_binary = self.redactor.keep_binary;
+                let mut own = Tally::default();
+                fhir::scrub_text(value, keep_binary, &mut |t| self.scrub(t, tally), &mut own);
+                tally.merge(&own, 1);
+            }
             Node::Object(members) => {
                 members.iter_mut().for_each(|(_, v)| self.value(v, tally));
                 self.keys(members, tally);

@@ -7,6 +7,7 @@ mod binary;
 pub mod config;
 pub mod detect;
 mod embedded;
+mod fhir;
 mod known;
 mod message;
 mod path;

@@ -15,6 +15,8 @@ use super::Redactor;
 pub(super) enum Selector {
     Path(JsonPath),
     Key(KeyGlob),
+    /// A FHIR resource type (`Condition`): the rule removes such resources whole.
+    Resource(String),
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ impl Selectors {
                     key_rule.push(i);
                 }
                 Selector::Path(_) => paths.push(i),
+                Selector::Resource(_) => {}
             }
         }
         let keys = regex::RegexSet::new(&globs).map_err(|e| format!("key globs: {e}"))?;
@@ -186,12 +189,18 @@ fn resolve(file: &RedactionFile, name: &str, depth: usize) -> Result<ProfileSpec
 }
 
 fn compile_field(profile: &str, f: &FieldSpec) -> Result<FieldRule, String> {
-    let selector = match (&f.path, &f.key) {
-        (Some(p), None) => Selector::Path(JsonPath::parse(p)?),
-        (None, Some(k)) => Selector::Key(KeyGlob::new(k)),
+    let selector = match (&f.path, &f.key, &f.resource) {
+        (Some(p), None, None) => Selector::Path(JsonPath::parse(p)?),
+        (None, Some(k), None) => Selector::Key(KeyGlob::new(k)),
+        (None, None, Some(r)) if f.action == Action::Remove => Selector::Resource(r.clone()),
+        (None, None, Some(r)) => {
+            return Err(format!(
+                "redaction profile '{profile}': a rule on FHIR resources ('{r}') can only remove them"
+            ))
+        }
         _ => {
             return Err(format!(
-            "redaction profile '{profile}': each field rule needs exactly one of 'path' or 'key'"
+            "redaction profile '{profile}': each field rule needs exactly one of 'path', 'key' or 'resource'"
         ))
         }
     };

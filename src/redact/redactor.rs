@@ -197,6 +197,21 @@ impl Redactor {
 }
 
 impl Redactor {
+    /// Whether a `resource:` rule removes FHIR resources of this type.
+    pub(super) fn removes_resource(&self, kind: &str) -> bool {
+        self.fields
+            .iter()
+            .any(|f| matches!(&f.selector, Selector::Resource(r) if r.eq_ignore_ascii_case(kind)))
+    }
+
+    /// Whether the key rule that selects `key` removes it (inside FHIR resources only removals
+    /// apply by key: a mask would break the datatype).
+    pub(super) fn removes_key(&self, key: &str) -> bool {
+        self.rule_at(Some(key), &[])
+            .and_then(|i| self.fields.get(i))
+            .is_some_and(|f| f.action == Action::Remove && matches!(f.selector, Selector::Key(_)))
+    }
+
     /// The action this profile takes on `entity`: the first field rule naming it, else its
     /// detector's; `None` when the profile leaves it alone.
     pub(super) fn action_for(&self, entity: Entity) -> Option<Action> {

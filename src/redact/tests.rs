@@ -692,3 +692,124 @@ fn addresses_and_their_parts_under_any_common_key_spelling() {
         );
     }
 }
+
+/// A tools/call answer carrying a small US Core Bundle (tests/fixtures/fhir_bundle_answer.json).
+fn fhir_answer() -> Value {
+    serde_json::from_str(include_str!("../../tests/fixtures/fhir_bundle_answer.json")).unwrap()
+}
+
+fn hospital_redactor(role: &str) -> Option<std::sync::Arc<Redactor>> {
+    let policy =
+        crate::policy::Policy::from_yaml(include_str!("../../policy/hospital.yaml")).unwrap();
+    let who = crate::auth::Identity {
+        user_id: "1".into(),
+        username: None,
+        roles: vec![role.into()],
+        claims: Default::default(),
+    };
+    policy.redactor_for(&who)
+}
+
+fn fhir_as(role: &str) -> (String, Value) {
+    let r = hospital_redactor(role).unwrap();
+    let (out, _) = r.redact_json(fhir_answer().to_string().as_bytes()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (text, v)
+}
+
+#[test]
+fn fhir_resources_are_redacted_by_datatype_for_safe_harbor() {
+    use base64::Engine;
+    let (text, v) = fhir_as("Researcher");
+    for phi in [
+        "Smithers",
+        "Johnathan",
+        "123-45-6789",
+        "8839201",
+        "370-270-2396",
+        "js@example.org",
+        "Granite",
+        "Hartford",
+        "06184",
+        "1931-04-02",
+        "2019-03-04",
+        "Willis",
+        "/9j/AAAA",
+        "urn:uuid:p1",
+    ] {
+        assert!(!text.contains(phi), "{phi} leaked: {text}");
+    }
+    for kept in [
+        "http://snomed.info/sct",
+        "38341003",
+        "Hypertensive disorder",
+        "http://loinc.org",
+        "4548-4",
+        "Hemoglobin A1c",
+        "http://unitsofmeasure.org",
+        "urn:oid:1.2.36.146.595.217.0.1",
+        "http://hl7.org/fhir/sid/us-ssn",
+        "us-core-patient",
+        "\"state\":\"CT\"",
+        "\"country\":\"US\"",
+        "\"gender\":\"male\"",
+        "\"value\":7.2",
+        "\"postalCode\":\"061\"",
+        "\"onsetDateTime\":\"2019\"",
+    ] {
+        assert!(text.contains(kept), "{kept} was lost: {text}");
+    }
+    let entries = v["result"]["structuredContent"]["entry"]
+        .as_array()
+        .unwrap();
+    let patient_url = entries[0]["fullUrl"].as_str().unwrap();
+    assert_eq!(
+        entries[1]["resource"]["subject"]["reference"], patient_url,
+        "the Bundle stays linked"
+    );
+    assert!(
+        entries[0]["resource"].get("photo").is_none(),
+        "the photo goes"
+    );
+    let note = entries[2]["resource"]["content"][0]["attachment"]["data"]
+        .as_str()
+        .unwrap();
+    let note = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(note)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !note.contains("Smithers") && !note.contains("370-270") && note.starts_with("Note:"),
+        "{note}"
+    );
+}
+
+#[test]
+fn fhir_resources_follow_each_profile() {
+    let (text, v) = fhir_as("Nurse");
+    assert!(
+        text.contains("***-**-6789") && !text.contains("123-45-6789"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Smithers") && text.contains("1931-04-02"),
+        "a Nurse sees names and dates: {text}"
+    );
+    let (text, v2) = fhir_as("Billing");
+    let kinds: Vec<&str> = v2["result"]["structuredContent"]["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .collect();
+    assert_eq!(kinds, ["Patient", "Observation"], "{text}");
+    assert!(
+        !text.contains("reachable at") && !text.contains("123-45-6789"),
+        "{text}"
+    );
+    drop(v);
+    assert!(hospital_redactor("Doctor").is_none());
+}
