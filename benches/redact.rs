@@ -1,6 +1,8 @@
 //! Redaction throughput (MB/s) for the Researcher (Safe Harbor) profile on MCP responses of
 //! about 1 KiB, 64 KiB and 1 MiB — `structuredContent` plus its JSON copy in `content[].text` —
-//! beside the floor: parsing and serialising the same body with serde_json.
+//! beside the floor: parsing and serialising the same body with serde_json; and a 1 MiB FHIR R4
+//! searchset Bundle (US Core Patient, Condition, DocumentReference, Observation entries, as
+//! `structuredContent` plus its pretty-printed twin), redacted by datatype.
 //!
 //!     cargo bench --bench redact
 
@@ -27,6 +29,39 @@ fn response(target: usize) -> Vec<u8> {
         json!({"jsonrpc":"2.0","id":1,"result":{
             "content":[{"type":"text","text": payload.to_string()}],
             "structuredContent": payload, "isError": false}})
+        .to_string()
+        .into_bytes()
+    };
+    let one = build(1).len();
+    build((target / one).max(1))
+}
+
+/// A tools/call answer carrying a searchset Bundle of about `target` bytes: the entries of
+/// tests/fixtures/fhir_bundle_answer.json repeated under fresh ids, with the pretty twin.
+fn fhir_response(target: usize) -> Vec<u8> {
+    let fixture: Value =
+        serde_json::from_str(include_str!("../tests/fixtures/fhir_bundle_answer.json"))
+            .expect("fixture");
+    let entries = fixture["result"]["structuredContent"]["entry"]
+        .as_array()
+        .expect("entries")
+        .clone();
+    let build = |copies: usize| {
+        let mut all = Vec::new();
+        for n in 0..copies {
+            for e in &entries {
+                let text = e
+                    .to_string()
+                    .replace("p1", &format!("p{n}"))
+                    .replace("\"id\":\"", &format!("\"id\":\"{n}-"));
+                all.push(serde_json::from_str::<Value>(&text).expect("entry"));
+            }
+        }
+        let bundle =
+            json!({"resourceType":"Bundle","type":"searchset","total":all.len(),"entry":all});
+        let pretty = serde_json::to_string_pretty(&bundle).expect("pretty");
+        json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":pretty}],
+            "structuredContent":bundle}})
         .to_string()
         .into_bytes()
     };
@@ -62,6 +97,23 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
+    let body = fhir_response(1024 * 1024);
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_with_input(
+        BenchmarkId::new("researcher", "fhir-1MiB"),
+        &body,
+        |b, body| b.iter(|| redactor.redact_json(black_box(body)).expect("redacts")),
+    );
+    group.bench_with_input(
+        BenchmarkId::new("parse+serialise floor", "fhir-1MiB"),
+        &body,
+        |b, body| {
+            b.iter(|| {
+                let v: Value = serde_json::from_slice(black_box(body)).expect("json");
+                serde_json::to_vec(&v).expect("serialise")
+            })
+        },
+    );
     group.finish();
 }
 

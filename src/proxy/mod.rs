@@ -175,7 +175,7 @@ impl ProxyHttp for Gatekeeper {
         end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<Option<std::time::Duration>> {
-        if let Some(rewrite) = ctx.rewrite.as_mut() {
+        if let Some(rewrite) = ctx.rewrite.as_mut().filter(|r| !r.passes_through()) {
             let chunk = body.take().unwrap_or_default();
             let out = rewrite.push(&chunk, end_of_stream);
             if let Some(admitted) = &ctx.admitted {

@@ -105,6 +105,12 @@ impl Rewrite {
         self.plan.redactor.is_some()
     }
 
+    /// Whether the body passes untouched and unread (nothing to rewrite, nothing to observe):
+    /// the shell then leaves the chunks alone.
+    pub fn passes_through(&self) -> bool {
+        matches!(self.mode, Mode::Pass(None))
+    }
+
     /// The requests the server has sent the client since the last call.
     pub fn take_server_requests(&mut self) -> Vec<String> {
         std::mem::take(&mut self.server_requests)
