@@ -28,6 +28,7 @@ pub struct AppState {
     stats: Mutex<Stats>,
     sse: bool,
     gzip: bool,
+    flavor: rpc::Flavor,
 }
 
 impl AppState {
@@ -38,7 +39,18 @@ impl AppState {
             stats: Mutex::new(Stats::default()),
             sse,
             gzip: false,
+            flavor: rpc::Flavor::Plain,
         }
+    }
+
+    /// Serve FHIR R4 / US Core resources (`--fhir`).
+    pub fn with_fhir(mut self, fhir: bool) -> Self {
+        self.flavor = if fhir {
+            rpc::Flavor::Fhir
+        } else {
+            rpc::Flavor::Plain
+        };
+        self
     }
 
     /// Compress every answer with gzip, whatever the client asked for (a misbehaving server).
@@ -114,7 +126,7 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     let mut all_invalid = true;
     let mut new_session = None;
     for m in messages {
-        let outcome = rpc::handle(&mut lock(&state.hospital), m);
+        let outcome = rpc::handle(state.flavor, &mut lock(&state.hospital), m);
         state
             .stats()
             .record_message(&outcome.method, outcome.tool.as_deref());
@@ -404,6 +416,31 @@ mod tests {
             serde_json::from_str::<Value>(&body).unwrap()["total_requests"],
             0
         );
+    }
+
+    #[tokio::test]
+    async fn fhir_answers_with_resources_and_serves_them() {
+        let hospital = Hospital::builtin().unwrap();
+        let app = router(Arc::new(AppState::new(hospital, false).with_fhir(true)));
+        let call = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
+            "params":{"name":"get_medical_records","arguments":{"patient_id":"NUGWI"}}});
+        let (status, _, body) = send(&app, "POST", "/mcp", &[], &call.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        let result = &serde_json::from_str::<Value>(&body).unwrap()["result"];
+        assert_eq!(result["structuredContent"]["resourceType"], "Bundle");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(text).unwrap(),
+            result["structuredContent"]
+        );
+        let read = json!({"jsonrpc":"2.0","id":2,"method":"resources/read",
+            "params":{"uri":"fhir://Patient/NUGWI"}});
+        let (status, _, body) = send(&app, "POST", "/mcp", &[], &read.to_string()).await;
+        assert_eq!(status, StatusCode::OK);
+        let contents = &serde_json::from_str::<Value>(&body).unwrap()["result"]["contents"][0];
+        assert_eq!(contents["mimeType"], "application/fhir+json");
+        let s = stats_of(&app).await;
+        assert_eq!(s["methods"], json!({"tools/call":1,"resources/read":1}));
     }
 
     #[tokio::test]

@@ -1,8 +1,10 @@
 //! `mock-mcp`: a small synthetic hospital served as an MCP server over Streamable HTTP, so
 //! mcp-gatekeeper's demo and tests have a real upstream that counts what reaches it.
-//! This file owns the command line, startup (the ready line) and shutdown on SIGINT/SIGTERM.
+//! This file owns the command line, startup (the ready line) and shutdown on SIGINT/SIGTERM;
+//! `--fhir` serves the same patients as FHIR R4 / US Core resources (`fhir`).
 
 mod data;
+mod fhir;
 mod http;
 mod rpc;
 mod stats;
@@ -32,6 +34,11 @@ struct Cli {
     /// refuses what it cannot read).
     #[arg(long)]
     gzip: bool,
+    /// Serve the patients as FHIR R4 / US Core resources: tool results become Patients and
+    /// searchset Bundles, and resources/list and resources/read serve fhir://Patient/<id>
+    /// and fhir://Bundle/<id>.
+    #[arg(long)]
+    fhir: bool,
     /// A hospital data set (JSON) to serve instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
@@ -53,7 +60,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(path) => data::Hospital::load(path)?,
         None => data::Hospital::builtin()?,
     };
-    let state = Arc::new(http::AppState::new(hospital, cli.sse).with_gzip(cli.gzip));
+    let state = Arc::new(
+        http::AppState::new(hospital, cli.sse)
+            .with_gzip(cli.gzip)
+            .with_fhir(cli.fhir),
+    );
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;

@@ -1,11 +1,20 @@
 //! JSON-RPC 2.0 dispatch for one message: request-shape checks, the MCP lifecycle
 //! (`initialize`, `ping`, notifications), `tools/list`, `tools/call`, and the web app's legacy
-//! form where the method is the tool name and the answer is `result.data`.
+//! form where the method is the tool name and the answer is `result.data`. With the `Fhir`
+//! flavour results are FHIR resources and the `resources/*` methods are served (see `fhir`).
 
 use serde_json::{json, Map, Value};
 
 use crate::data::Hospital;
-use crate::tools;
+use crate::{fhir, tools};
+
+/// How results are shaped: the hospital's own JSON (the default), or FHIR R4 / US Core.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flavor {
+    #[default]
+    Plain,
+    Fhir,
+}
 
 /// Protocol revisions this server speaks; the first is the one offered by default.
 pub const PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -32,7 +41,8 @@ pub struct Outcome {
 
 type RpcResult = Result<Value, (i64, String)>;
 
-pub fn handle(h: &mut Hospital, message: &Value) -> Outcome {
+/// Answers one message, results shaped as `flavor` says.
+pub fn handle(flavor: Flavor, h: &mut Hospital, message: &Value) -> Outcome {
     let Some(obj) = message.as_object() else {
         return invalid(Value::Null, "not an object");
     };
@@ -68,7 +78,7 @@ pub fn handle(h: &mut Hospital, message: &Value) -> Outcome {
         method: method.to_string(),
         ..Outcome::default()
     };
-    let result = dispatch(h, method, params, &mut outcome);
+    let result = dispatch(flavor, h, method, params, &mut outcome);
     // The web app's legacy form is a request with or without an id, as the seed's server
     // reads it: it gets its answer (with `id: null`). Any other message without an id is a
     // notification and gets no response, whatever happened.
@@ -84,15 +94,20 @@ pub fn handle(h: &mut Hospital, message: &Value) -> Outcome {
 }
 
 fn dispatch(
+    flavor: Flavor,
     h: &mut Hospital,
     method: &str,
     params: &Map<String, Value>,
     o: &mut Outcome,
 ) -> RpcResult {
+    let call = |h: &mut Hospital, name: &str, args: &Map<String, Value>| match flavor {
+        Flavor::Plain => tools::call(h, name, args),
+        Flavor::Fhir => fhir::call(h, name, args),
+    };
     match method {
         "initialize" => {
             o.new_session = true;
-            Ok(initialize(params))
+            Ok(initialize(params, flavor))
         }
         "ping" => Ok(json!({})),
         "tools/list" => Ok(json!({"tools": tools::definitions()})),
@@ -102,8 +117,8 @@ fn dispatch(
             };
             o.tool = Some(name.to_string());
             let result = match params.get("arguments") {
-                None | Some(Value::Null) => tools::call(h, name, &Map::new()),
-                Some(Value::Object(args)) => tools::call(h, name, args),
+                None | Some(Value::Null) => call(h, name, &Map::new()),
+                Some(Value::Object(args)) => call(h, name, args),
                 Some(_) => tools::NAMES
                     .contains(&name)
                     .then(|| Err("arguments must be an object".to_string())),
@@ -114,6 +129,8 @@ fn dispatch(
             }
         }
         m if m.starts_with("notifications/") => Ok(Value::Null),
+        m if flavor == Flavor::Fhir && m.starts_with("resources/") => fhir::resources(h, m, params)
+            .unwrap_or_else(|| Err((METHOD_NOT_FOUND, format!("Method not found: {m}")))),
         legacy if tools::NAMES.contains(&legacy) => {
             o.tool = Some(legacy.to_string());
             let args = match params.get("arguments") {
@@ -121,8 +138,11 @@ fn dispatch(
                 None => params,
                 Some(_) => return Err((INVALID_PARAMS, "arguments must be an object".into())),
             };
-            match tools::call(h, legacy, args) {
-                Some(Ok(v)) => Ok(json!({"data": tools::legacy_data(legacy, v)})),
+            match call(h, legacy, args) {
+                Some(Ok(v)) => Ok(json!({"data": match flavor {
+                    Flavor::Plain => tools::legacy_data(legacy, v),
+                    Flavor::Fhir => fhir::legacy_data(v),
+                }})),
                 Some(Err(message)) => Err((INVALID_PARAMS, message)),
                 None => Err((METHOD_NOT_FOUND, format!("Method not found: {legacy}"))),
             }
@@ -132,11 +152,24 @@ fn dispatch(
 }
 
 /// Echoes the client's protocol version when we speak it, otherwise offers the latest.
-fn initialize(params: &Map<String, Value>) -> Value {
+fn initialize(params: &Map<String, Value>, flavor: Flavor) -> Value {
     let asked = params.get("protocolVersion").and_then(Value::as_str);
     let version = asked
         .filter(|v| PROTOCOL_VERSIONS.contains(v))
         .unwrap_or(LATEST);
+    if flavor == Flavor::Fhir {
+        return json!({
+            "protocolVersion": version,
+            "capabilities": {"tools": {"listChanged": false},
+                             "resources": {"subscribe": false, "listChanged": false}},
+            "serverInfo": {"name": "mock-hospital", "version": env!("CARGO_PKG_VERSION")},
+            "instructions": "A synthetic hospital (every name, number and note is fake) \
+                served as FHIR R4 / US Core resources. Look patients up with search_patients, \
+                then read them with get_patient (a Patient), get_medical_records (a searchset \
+                Bundle), list_appointments and get_billing; add_clinical_note writes a \
+                DocumentReference. Resources: fhir://Patient/<id> and fhir://Bundle/<id>.",
+        });
+    }
     json!({
         "protocolVersion": version,
         "capabilities": {"tools": {"listChanged": false}},
@@ -188,7 +221,7 @@ mod tests {
     use super::*;
 
     fn run(msg: Value) -> Outcome {
-        handle(&mut Hospital::builtin().unwrap(), &msg)
+        handle(Flavor::Plain, &mut Hospital::builtin().unwrap(), &msg)
     }
 
     fn response(msg: Value) -> Value {

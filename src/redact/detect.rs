@@ -180,8 +180,10 @@ impl Detectors {
             ssn_plain: re(
                 r"(?i)\b(?:ssn|social security(?: number)?)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d{9})\b",
             )?,
+            // NANP by shape (any area code: assigned or not, a number is a number), E.164, and
+            // ten bare digits after a word that says what they are ("reachable at", "call").
             phone: re(
-                r"(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\+[1-9]\d{7,14}\b",
+                r"(?:\+1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\+[1-9]\d{7,14}\b|(?i:\b(?:reachable at|call|calls from|phone|cell|mobile|tel|telephone|contact|fax|text|pager)\s*(?:#|no\.?|number)?\s*[:=]?\s*)\d{10}\b",
             )?,
             email: re(r"\b[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")?,
             date_iso: re(r"\b(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2})?")?,
@@ -212,7 +214,10 @@ impl Detectors {
             ))?,
             name_lead: re(&format!("^{NAME_LEAD}"))?,
             street: re(
-                r"\b\d{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Row|Path|Pl|Place|Ter|Terrace|Cir|Circle|Hwy|Highway|Pkwy|Parkway)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:,?\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?",
+                // A numbered street with its suffix (and unit, city, state, ZIP when they
+                // follow); a unit on its own ("Apt 7", "Suite 210"); a PO box; a city before a state
+                // (with the ZIP after it).
+                r"\b\d{1,5}\s+(?:[A-Z][a-z]+\.?\s+){1,3}(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Ln|Lane|Dr|Drive|Way|Ct|Court|Row|Path|Pl|Place|Ter|Terrace|Cir|Circle|Hwy|Highway|Pkwy|Parkway|Landing|Trail|Crescent|Loop|Walk|Run|Pike|Square|Sq|Alley|Bend|Crossing|Green|Grove|Heights|Hill|Hollow|Knoll|Meadow|Ridge|Summit|Commons)\b\.?(?:,?\s+(?:Apt|Suite|Unit|#)\s*\w+)?(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?:,?\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?)?|\b(?:Apt|Apartment|Suite|Ste|Unit)\.?\s*#?\s*\d[0-9A-Za-z-]{0,5}\b|\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b|\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?,\s+(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)\b(?:\s+\d{5}(?:-\d{4})?\b)?",
             )?,
             zip_context: re(
                 r"(?i)(?:\bzip(?: code)?\s*[:#]?\s*|\b[A-Z]{2}\s+|,\s*)(\d{5})(?:-\d{4})?\b",
@@ -331,7 +336,13 @@ mod tests {
         assert_eq!(kinds("NPI: 1234567893")[0].0, Entity::Npi);
         assert_eq!(kinds("MBI 1EG4-TE5-MK73")[0].0, Entity::Mbi);
         assert_eq!(kinds("from 10.0.12.7")[0].0, Entity::Ip);
-        assert_eq!(kinds("Boston, MA 02115")[0].1, "02115");
+        // A city before a state takes the ZIP after it along (Safe Harbor: no geography
+        // below the state); a ZIP after a state alone is a ZIP.
+        assert_eq!(
+            kinds("Boston, MA 02115")[0],
+            (Entity::Location, "Boston, MA 02115".to_string())
+        );
+        assert_eq!(kinds("zip MA 02115")[0].1, "02115");
         assert_eq!(
             kinds("Lives at 251 Granite Way, Providence 02932; ok")[0],
             (

@@ -14,6 +14,38 @@ pub struct Known {
     pub action: Action,
 }
 
+/// The spellings a value is looked for in: a name also in upper, lower and title case (a note
+/// writes `SMITH, JOHN` or `john smith`); any other value as it was taken.
+pub fn spellings(value: &str, entity: Entity) -> Vec<String> {
+    if entity != Entity::Name {
+        return vec![value.to_string()];
+    }
+    let title: String = value
+        .split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| {
+                    f.to_uppercase()
+                        .chain(c.flat_map(char::to_lowercase))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect::<Vec<String>>()
+        .join(" ");
+    let mut all = vec![value.to_string()];
+    // A variant the gatekeeper's own masks contain ("RED" in "[REDACTED:NAME]") would mask
+    // the masks again.
+    let masks: String = Entity::ALL.iter().map(|e| e.mask()).collect();
+    for variant in [value.to_uppercase(), value.to_lowercase(), title] {
+        if !masks.contains(&variant) && !masks.to_lowercase().contains(&variant.to_lowercase()) {
+            all.push(variant);
+        }
+    }
+    all
+}
+
 /// Values shorter than this are not looked for (too many false hits).
 pub const MIN_KNOWN_LEN: usize = 3;
 

@@ -11,7 +11,7 @@ use super::config::Action;
 use super::detect::Entity;
 use super::embedded::{self, Piece};
 use super::fhir::{self, FhirPass};
-use super::known::{Known, KnownValues, MIN_KNOWN_LEN};
+use super::known::{spellings, Known, KnownValues, MIN_KNOWN_LEN};
 use super::profile::FieldRule;
 use super::schema::{self, Asked};
 use super::texts::{
@@ -361,15 +361,20 @@ fn remove_at<T>(items: &mut Vec<T>, at: &[usize]) {
 
 fn collect_known(value: &Node, rule: &FieldRule, known: &mut Vec<Known>) {
     match value {
-        Node::String(s) if s.len() >= MIN_KNOWN_LEN => known.push(Known {
-            value: s.to_string(),
-            entity: rule.entity,
-            action: if rule.action == Action::Remove {
+        Node::String(s) if s.len() >= MIN_KNOWN_LEN => {
+            let action = if rule.action == Action::Remove {
                 Action::Mask
             } else {
                 rule.action
-            },
-        }),
+            };
+            for value in spellings(s, rule.entity) {
+                known.push(Known {
+                    value,
+                    entity: rule.entity,
+                    action,
+                });
+            }
+        }
         Node::Array(items) => items.iter().for_each(|v| collect_known(v, rule, known)),
         Node::Object(members) => members
             .iter()

@@ -249,6 +249,10 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
                 .filter(|n| (90..=130).contains(n))?;
             whole(Entity::Age)
         }
+        // A bare number after its context word: the last ten digits.
+        Kind::Phone if slice.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            tail(10, Entity::Phone)
+        }
         Kind::Name => {
             let lead = d.name_lead.find(slice)?;
             Some(Span {

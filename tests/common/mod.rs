@@ -128,12 +128,22 @@ pub fn start_mock_with(args: &[&str]) -> Proc {
     }
 }
 
-/// A port that was free a moment ago (Pingora binds by address, so we cannot pass it a socket).
+/// A port that was free a moment ago (Pingora binds by address, so we cannot pass it a socket),
+/// and never handed out before in this test process: tests run in parallel, and two of them
+/// given the same port would each find the other's listener and take it for their own.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("binding an ephemeral port")
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("binding an ephemeral port");
+        let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Options for one gatekeeper instance.

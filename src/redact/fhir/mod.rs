@@ -11,12 +11,13 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+mod text;
+
+pub(super) use text::scrub_text;
 
 use super::config::Action;
 use super::detect::Entity;
-use super::known::{Known, MIN_KNOWN_LEN};
+use super::known::{spellings, Known, MIN_KNOWN_LEN};
 use super::tree::{Members, Node, Text};
 use super::{Redactor, Tally};
 
@@ -39,7 +40,7 @@ fn resource_type<'m>(members: &'m Members) -> Option<&'m str> {
 
 /// Elements whose strings are the schema's own (codes, systems, profiles, units, statuses…):
 /// kept as they are, never given to the detectors.
-const STRUCTURAL: [&str; 24] = [
+pub(super) const STRUCTURAL: [&str; 24] = [
     "resourceType",
     "system",
     "code",
@@ -64,6 +65,30 @@ const STRUCTURAL: [&str; 24] = [
     "lastUpdated",
     "fullUrl",
     "reference",
+];
+
+/// Elements whose Reference names a person when its type does not say (`urn:uuid:…`).
+const PERSON_ELEMENTS: [&str; 20] = [
+    "subject",
+    "patient",
+    "performer",
+    "requester",
+    "author",
+    "participant",
+    "individual",
+    "practitioner",
+    "recorder",
+    "asserter",
+    "informant",
+    "attester",
+    "generalPractitioner",
+    "beneficiary",
+    "subscriber",
+    "policyHolder",
+    "authenticator",
+    "sender",
+    "recipient",
+    "actor",
 ];
 
 /// Resource types whose `Reference.display` is a person's name.
@@ -91,11 +116,13 @@ impl FhirPass<'_, '_> {
                 return true;
             }
         }
-        self.members(members, true);
+        self.members(members, true, "");
         false
     }
 
-    fn members(&mut self, members: &mut Members, is_resource: bool) {
+    /// The members of a resource or a datatype; `parent` is the element they sit under (a
+    /// Reference's element says whom it names when its type does not).
+    fn members(&mut self, members: &mut Members, is_resource: bool, parent: &str) {
         let mut removed = Vec::new();
         let reference_to = members
             .iter()
@@ -113,9 +140,11 @@ impl FhirPass<'_, '_> {
                 "id" if is_resource => self.pseudonymise(value, false),
                 "reference" | "fullUrl" => self.pseudonymise(value, true),
                 "display" if !coding => {
-                    let person = reference_to
-                        .as_ref()
-                        .is_none_or(|t| t.as_deref().is_none_or(|t| PERSONS.contains(&t)));
+                    let person = match reference_to.as_ref() {
+                        Some(Some(kind)) => PERSONS.contains(&kind.as_str()),
+                        // `#contained`, `urn:uuid:…`, or no reference: by the element.
+                        _ => PERSON_ELEMENTS.contains(&parent),
+                    };
                     if person {
                         self.act(value, Entity::Name);
                     }
@@ -127,7 +156,7 @@ impl FhirPass<'_, '_> {
                 "name" | "valueHumanName" if is_human_name(value) => self.human_name(value),
                 "address" | "valueAddress" => self.address(value),
                 "telecom" | "valueContactPoint" => self.telecom(value),
-                "identifier" | "valueIdentifier" => self.identifier(value),
+                "identifier" | "masterIdentifier" | "valueIdentifier" => self.identifier(value),
                 "authorString" => self.act(value, Entity::Name),
                 k if STRUCTURAL.contains(&k) => {}
                 k if is_age(k) => self.age(value),
@@ -146,7 +175,7 @@ impl FhirPass<'_, '_> {
             return;
         }
         match value {
-            Node::Object(members) => self.members(members, false),
+            Node::Object(members) => self.members(members, false, key),
             Node::Array(items) => {
                 let mut removed = Vec::new();
                 for (i, item) in items.iter_mut().enumerate() {
@@ -157,7 +186,7 @@ impl FhirPass<'_, '_> {
                         continue;
                     }
                     match item {
-                        Node::Object(m) => self.members(m, false),
+                        Node::Object(m) => self.members(m, false, key),
                         Node::String(s) if is_date(s, key) => self.act(item, Entity::Date),
                         _ => {}
                     }
@@ -385,83 +414,13 @@ impl FhirPass<'_, '_> {
             } else {
                 action
             };
-            self.known.push(Known {
-                value: value.to_string(),
-                entity,
-                action,
-            });
-        }
-    }
-}
-
-/// The string pass over a resource: free text gets `scrub` (detectors and known values); the
-/// schema's own strings are left alone; a text attachment is decoded, scrubbed, re-encoded,
-/// and any other attachment blanked unless the profile keeps binary content.
-pub(super) fn scrub_text(
-    node: &mut Node,
-    keep_binary: bool,
-    scrub: &mut dyn FnMut(&str) -> Option<String>,
-    tally: &mut Tally,
-) {
-    match node {
-        Node::Object(members) => {
-            let coding = members.iter().any(|(k, _)| k == "system" || k == "code");
-            let content_type = members
-                .iter()
-                .find(|(k, _)| k == "contentType")
-                .and_then(|(_, v)| v.as_str())
-                .map(str::to_ascii_lowercase);
-            for (key, value) in members.iter_mut() {
-                let key = key.as_ref();
-                if STRUCTURAL.contains(&key) || (key == "display" && coding) || key == "id" {
-                    continue;
-                }
-                match (key, &content_type, &mut *value) {
-                    ("data", Some(kind), Node::String(b64)) => {
-                        if let Some(out) = attachment(b64, kind, keep_binary, scrub, tally) {
-                            *value = Node::string(out);
-                        }
-                    }
-                    (_, _, Node::String(s)) => {
-                        if let Some(clean) = scrub(s) {
-                            *s = Text::from(clean);
-                        }
-                    }
-                    _ => scrub_text(value, keep_binary, scrub, tally),
-                }
+            for value in spellings(value, entity) {
+                self.known.push(Known {
+                    value,
+                    entity,
+                    action,
+                });
             }
-        }
-        Node::Array(items) => items
-            .iter_mut()
-            .for_each(|v| scrub_text(v, keep_binary, scrub, tally)),
-        _ => {}
-    }
-}
-
-/// An Attachment's `data`: a text type decoded, scrubbed and re-encoded; any other blanked
-/// (unless kept). `None`: leave it as it is.
-fn attachment(
-    b64: &str,
-    content_type: &str,
-    keep_binary: bool,
-    scrub: &mut dyn FnMut(&str) -> Option<String>,
-    tally: &mut Tally,
-) -> Option<String> {
-    if keep_binary {
-        return None;
-    }
-    let text_type = content_type.starts_with("text/")
-        || content_type.contains("json")
-        || content_type.contains("xml");
-    let decoded = text_type
-        .then(|| STANDARD.decode(b64.trim()).ok())
-        .flatten()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match decoded {
-        Some(text) => Some(STANDARD.encode(scrub(&text).unwrap_or(text))),
-        None => {
-            tally.add(Entity::Attachment);
-            Some(String::new())
         }
     }
 }
