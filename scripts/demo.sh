@@ -93,6 +93,24 @@ step "Nurse lists tools (filtered to her role)" ok call --role Nurse tools/list
 step "Patient NUGWI reads their own record" ok call --role Patient --claim patient_id=NUGWI "${records[@]}"
 step "Patient NUGWI asks for someone else's" fail call --role Patient --claim patient_id=NUGWI get_medical_records --arg patient_id=SQHUM
 
+# The same hospital as FHIR R4 / US Core, what hospital MCP servers return: a second mock-mcp
+# (--fhir) and a second gatekeeper in front of it, with the same policy.
+FHIR_MOCK_PORT=$(pick_port $((MOCK_PORT + 1)))
+FHIR_GATE_PORT=$(pick_port $((GATE_PORT + 1)))
+FHIR_ADMIN_PORT=$(pick_port $((ADMIN_PORT + 1)))
+"$BIN/mock-mcp" --fhir --listen "127.0.0.1:$FHIR_MOCK_PORT" >"$LOG_DIR/mock-mcp-fhir.log" 2>&1 &
+pids+=($!)
+wait_port "$FHIR_MOCK_PORT"
+GATEKEEPER_UPSTREAM=http://127.0.0.1:$FHIR_MOCK_PORT GATEKEEPER_LISTEN=127.0.0.1:$FHIR_GATE_PORT \
+  GATEKEEPER_METRICS_LISTEN=127.0.0.1:$FHIR_ADMIN_PORT GATEKEEPER_AUDIT_LOG=$LOG_DIR/audit-fhir.log \
+  "$GK" serve -c "$LOG_DIR/gatekeeper.yaml" >"$LOG_DIR/gatekeeper-fhir.log" 2>&1 &
+pids+=($!)
+wait_port "$FHIR_GATE_PORT" || { cat "$LOG_DIR/gatekeeper-fhir.log"; exit 1; }
+fhir() { "$GK" call --url "http://127.0.0.1:$FHIR_GATE_PORT/mcp" --user-id 1 --username yenji100 "$@"; }
+step "FHIR R4: Doctor reads NUGWI's record Bundle" ok fhir --role Doctor "${records[@]}"
+step "FHIR R4: Researcher reads it (redacted by FHIR datatype)" ok fhir --role Researcher "${records[@]}"
+step "FHIR R4: Nurse reads it (SSN identifier, last 4 kept)" ok fhir --role Nurse get_patient --arg patient_id=NUGWI
+
 echo "── What the operators see"
 metrics=$(exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)
 echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total|redactions_total)' | grep -v ' 0$' | sed 's/^/   /'

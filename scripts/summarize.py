@@ -15,6 +15,19 @@ if "tools" in result:
     print("tools:", ", ".join(t["name"] for t in result["tools"]))
     sys.exit()
 value = result.get("structuredContent")
+if isinstance(value, dict) and value.get("resourceType"):
+    # FHIR: the patient's name, birth date, address and SSN identifier, and what else came.
+    resources = [e.get("resource", {}) for e in value.get("entry", [])] or [value]
+    patient = next((r for r in resources if r.get("resourceType") == "Patient"), {})
+    name = (patient.get("name") or [{}])[0]
+    address = (patient.get("address") or [{}])[0]
+    ssn = next((i.get("value") for i in patient.get("identifier", []) if "ssn" in i.get("system", "")), "-")
+    kinds = sorted({r.get("resourceType", "?") for r in resources})
+    print(f"{value['resourceType']}: {', '.join(kinds)}")
+    print(f"Patient {' '.join(name.get('given', []))} {name.get('family', '')}; born {patient.get('birthDate')}; "
+          f"{', '.join(address.get('line', []))} {address.get('city', '')} {address.get('state', '')} "
+          f"{address.get('postalCode', '')}; SSN {ssn}")
+    sys.exit()
 if value is None and "data" in result:
     value = {"legacy data": result["data"]}
 if not isinstance(value, dict):
