@@ -318,3 +318,45 @@ fn completion_and_subscriptions_are_judged_by_what_they_name() {
     }
     assert_eq!(stats(&mock), before + 2);
 }
+
+/// One user opening sessions without end cannot evict anyone else's binding: a caller holds
+/// at most 64, and past that loses their own oldest.
+#[test]
+fn one_caller_cannot_evict_everyone_elses_sessions() {
+    let stack = Stack::start(false);
+    let url = stack.url();
+    let init = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
+    let open = |tok: &str| -> String {
+        let (status, headers, _) = post(&url, Some(tok), &init);
+        assert_eq!(status, 200);
+        header(&headers, "mcp-session-id")
+            .expect("a session id")
+            .to_string()
+    };
+    let bob = token_with(json!({"user_id":"bob","role":"Nurse","exp":now()+300}));
+    let mallory = token_with(json!({"user_id":"mallory","role":"Nurse","exp":now()+300}));
+    let bobs = open(&bob);
+    let mallorys: Vec<String> = (0..80).map(|_| open(&mallory)).collect();
+    let ping = json!({"jsonrpc":"2.0","id":2,"method":"ping"});
+    let ping_in = |tok: &str, session: &str| {
+        let auth = format!("Bearer {tok}");
+        post_raw(
+            &url,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+                ("mcp-session-id", session),
+            ],
+            ping.to_string().into_bytes(),
+        )
+        .0
+    };
+    assert_eq!(ping_in(&bob, &bobs), 200, "bob's session was evicted");
+    assert_eq!(ping_in(&mallory, &mallorys[79]), 200);
+    assert_eq!(
+        ping_in(&mallory, &mallorys[0]),
+        404,
+        "mallory's oldest went first"
+    );
+}

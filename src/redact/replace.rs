@@ -23,10 +23,12 @@ pub(super) fn partial(value: &str, keep: usize) -> String {
         .collect()
 }
 
-/// HHS's three-digit ZIP prefixes with 20,000 people or fewer (2000 census): they become 000.
-const RESTRICTED_ZIP3: [&str; 17] = [
-    "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878",
-    "879", "884", "890", "893",
+/// Three-digit ZIP prefixes with 20,000 people or fewer become 000 (45 CFR 164.514(b)(2)(i)(B)):
+/// HHS's 2000-census list together with the 2010 ZCTA prefixes (205, 369) — when two lists
+/// disagree, the one that hides more wins.
+const RESTRICTED_ZIP3: [&str; 19] = [
+    "036", "059", "063", "102", "203", "205", "369", "556", "692", "790", "821", "823", "830",
+    "831", "878", "879", "884", "890", "893",
 ];
 
 pub(super) fn generalize(value: &str, entity: Entity, this_year: i32) -> String {
