@@ -258,6 +258,36 @@ fn get_and_delete_need_a_grant() {
     // Granted: Doctor's GET reaches the upstream (mock-mcp itself offers no stream: 405).
     assert_eq!(get_as("Doctor"), 405);
     assert_eq!(stack.total(), before + 1);
+    // DELETE ends only a session, and only for a caller granted session/delete.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "authenticated:\n  methods: [initialize]\nroles:\n  Doctor:\n    methods: [session/delete]\n").unwrap();
+    let mut opts = GateOptions::new(stack.mock.addr);
+    opts.policy = policy;
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let delete_as = |role: &str| {
+        let auth = format!("Bearer {}", token(role));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .delete(&url)
+            .header("authorization", &auth)
+            .call()
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    let before = stack.total();
+    assert_eq!(delete_as("Nurse"), 405, "a role without session/delete");
+    assert_eq!(
+        stack.total(),
+        before,
+        "a refused DELETE reached the upstream"
+    );
+    assert_ne!(delete_as("Doctor"), 405);
+    assert_eq!(stack.total(), before + 1);
 }
 
 /// `completion/complete` and `resources/subscribe` are judged by what they name: a prompt or

@@ -342,3 +342,64 @@ fn a_host_that_is_not_this_endpoints_is_refused_and_never_echoed() {
     assert!(!challenge.contains("evil.example"), "{challenge}");
     assert_eq!(up.received().len(), 0);
 }
+
+#[test]
+fn json_inside_strings_and_binary_content_do_not_carry_phi_past_the_field_rules() {
+    use base64::Engine;
+    let record = json!({"name": NAME, "ssn": SSN, "zip": "06184"});
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let note = b64(&format!("Spoke with Mr. {NAME}, SSN {SSN}."));
+    let answers = [
+        (
+            "resources/read",
+            json!({"jsonrpc":"2.0","id":1,"result":{"contents":[
+            {"uri":"file:///chart","mimeType":"application/json","text":record.to_string()},
+            {"uri":"file:///note","mimeType":"text/plain","blob":note}]}}),
+        ),
+        (
+            "tools/call",
+            json!({"jsonrpc":"2.0","id":1,"result":{"content":[
+            {"type":"text","text":format!("Chart:\n```json\n{record}\n```")},
+            {"type":"image","mimeType":"image/png","data":b64(&format!("PNG {NAME}"))}]}}),
+        ),
+        (
+            "prompts/get",
+            json!({"jsonrpc":"2.0","id":1,"result":{"messages":[
+            {"role":"user","content":{"type":"text","text":format!("{record}\n{record}\n")}}]}}),
+        ),
+    ];
+    for (method, answer) in answers {
+        let up = start_upstream(move |_| Reply::json(&answer));
+        let gate = gate(&up);
+        let call = match method {
+            "resources/read" => {
+                json!({"jsonrpc":"2.0","id":1,"method":method,"params":{"uri":"file:///chart"}})
+            }
+            "prompts/get" => {
+                json!({"jsonrpc":"2.0","id":1,"method":method,"params":{"name":"handover"}})
+            }
+            _ => records_call(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.yaml");
+        std::fs::write(&policy, "authenticated:\n  methods: [initialize, ping]\nroles:\n  Researcher:\n    tools: ['*']\n    resources: ['*']\n    prompts: ['*']\n").unwrap();
+        let mut opts = GateOptions::new(up.addr);
+        opts.policy = policy;
+        drop(gate);
+        let gate = start_gatekeeper(opts);
+        let (status, headers, body) = post(&url(&gate), Some(&token("Researcher")), &call);
+        assert_eq!(status, 200, "{method}: {}", String::from_utf8_lossy(&body));
+        let mut all = everything(&headers, &body);
+        // Decode every base64 blob the client got, as it could.
+        for m in messages(&body) {
+            let text = m.to_string();
+            for piece in text.split('"').filter(|p| p.len() > 8) {
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(piece) {
+                    all.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+        }
+        assert_hidden(method, &all);
+        assert!(!all.contains("06184"), "{method}: {all}");
+    }
+}

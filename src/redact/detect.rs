@@ -149,7 +149,9 @@ pub struct Detectors {
 }
 
 /// What introduces a name: a title or a phrase about a person, then white space.
-const NAME_LEAD: &str = r"(?:\b(?:[Pp]atient|[Pp]t\.|[Ss]poke with|[Aa]dherence with|[Ee]mergency contact|[Cc]ontact|[Nn]ext of kin|Mr\.|Mrs\.|Ms\.|Miss|[Nn]ame:?)\s+)";
+/// A context word may be followed by a title ("Spoke with Mr. Smith"): the title is part of
+/// the lead, so the name is what comes after it.
+const NAME_LEAD: &str = r"(?:\b(?:[Pp]atient|[Pp]t\.|[Ss]poke with|[Aa]dherence with|[Ee]mergency contact|[Cc]ontact|[Nn]ext of kin|Mr\.|Mrs\.|Ms\.|Miss|[Nn]ame:?)\s+(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?)";
 
 static DETECTORS: OnceLock<Result<Detectors, String>> = OnceLock::new();
 

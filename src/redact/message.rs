@@ -66,9 +66,9 @@ pub(super) fn redact_message<'a>(
     message: &mut Node<'a>,
     asked: &Asked,
 ) -> Counts {
-    let mut binary_tally = Tally::default();
+    let (mut binary_tally, mut text_blobs) = (Tally::default(), 0);
     if !redactor.keep_binary {
-        binary::scrub(message, redactor, &mut binary_tally);
+        binary::scrub(message, &mut binary_tally, &mut text_blobs);
     }
     // The protocol's members sit out the walk and come back as they were (see `schema`).
     let held = schema::detach(message, asked);
@@ -112,6 +112,9 @@ pub(super) fn redact_message<'a>(
     strings.keys(obj, &mut tally);
     if !held.is_empty() {
         held.reattach(message, asked, &mut |text| strings.value(text, &mut tally));
+    }
+    if text_blobs > 0 {
+        binary::encode_marked(message);
     }
     tally.into_counts()
 }
