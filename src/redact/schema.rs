@@ -353,7 +353,8 @@ impl<'a> Held<'a> {
     }
 }
 
-/// The strings of a held value that are not of their member's strict form go to `text`.
+/// The strings of a held value that are not of their member's strict form, and its member
+/// names, go to `text`.
 fn scrub_loose<'a>(
     key: &str,
     value: &mut Node<'a>,
@@ -368,6 +369,12 @@ fn scrub_loose<'a>(
         Node::Object(members) => {
             for (k, v) in members.iter_mut() {
                 scrub_loose(k, v, asked, text);
+                // A member name a server wrote is text too (an SSN as a key passes nowhere).
+                let mut name = Node::String(k.clone());
+                text(&mut name);
+                if let Node::String(clean) = name {
+                    *k = clean;
+                }
             }
         }
         _ => {}
