@@ -8,6 +8,9 @@
 //! `audit_sink`, `live`, `reload`, `metrics`, `mcp_session` hold files, threads, the
 //! environment and the clock; `client` is the token-minting twin of the web app.
 
+// Request paths fail closed with an answer, never a panic: no unwrap or expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod audit;
 #[cfg(feature = "proxy")]
 pub(crate) mod audit_sink;
