@@ -184,15 +184,7 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
     if obj.contains_key("result") || obj.contains_key("error") {
         return parse_answer(obj, id);
     }
-    if let Some(extra) = obj.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
-        return Err(ParseError::invalid(
-            format!("unknown member '{extra}'"),
-            id_ref,
-        ));
-    }
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err(ParseError::invalid("\"jsonrpc\" must be \"2.0\"", id_ref));
-    }
+    check_envelope(&obj, &MEMBERS, "", id_ref)?;
     let method = match obj.remove("method") {
         Some(Value::String(m)) if !m.is_empty() => m,
         _ => {
@@ -210,20 +202,12 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
         }
         Some(_) => return Err(ParseError::invalid("\"params\" must be an object", id_ref)),
     };
-    if let Some(twin) = params.as_ref().and_then(case_twins) {
-        return Err(ParseError::invalid(
-            format!("params has members differing only in case ('{twin}')"),
-            id_ref,
-        ));
+    if let Some(p) = &params {
+        refuse_case_twins(p, "params").map_err(|m| ParseError::invalid(m, id_ref))?;
     }
     let target = classify(&method, params).map_err(|m| ParseError::invalid(m, id_ref))?;
     if let CallTarget::Tool { arguments, .. } = &target {
-        if let Some(twin) = case_twins(arguments) {
-            return Err(ParseError::invalid(
-                format!("arguments has members differing only in case ('{twin}')"),
-                id_ref,
-            ));
-        }
+        refuse_case_twins(arguments, "arguments").map_err(|m| ParseError::invalid(m, id_ref))?;
     }
     Ok(Call { id, method, target })
 }
@@ -234,15 +218,7 @@ const ANSWER_MEMBERS: [&str; 3] = ["jsonrpc", "result", "error"];
 /// with an integer `code` and a string `message`).
 fn parse_answer(obj: Map<String, Value>, id: Option<Value>) -> Result<Call, ParseError> {
     let id_ref = id.as_ref();
-    if let Some(extra) = obj.keys().find(|k| !ANSWER_MEMBERS.contains(&k.as_str())) {
-        return Err(ParseError::invalid(
-            format!("unknown member '{extra}' in a response"),
-            id_ref,
-        ));
-    }
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err(ParseError::invalid("\"jsonrpc\" must be \"2.0\"", id_ref));
-    }
+    check_envelope(&obj, &ANSWER_MEMBERS, " in a response", id_ref)?;
     if id.is_none() {
         return Err(ParseError::invalid(
             "a response needs the id it answers",
@@ -272,6 +248,35 @@ fn parse_answer(obj: Map<String, Value>, id: Option<Value>) -> Result<Call, Pars
         method: String::new(),
         target: CallTarget::Answer,
     })
+}
+
+/// The members a message may have (`allowed`, the id already taken out) and its version.
+fn check_envelope(
+    obj: &Map<String, Value>,
+    allowed: &[&str],
+    what: &str,
+    id: Option<&Value>,
+) -> Result<(), ParseError> {
+    if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ParseError::invalid(
+            format!("unknown member '{extra}'{what}"),
+            id,
+        ));
+    }
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(ParseError::invalid("\"jsonrpc\" must be \"2.0\"", id));
+    }
+    Ok(())
+}
+
+/// `case_twins` as a refusal naming the member that holds them.
+fn refuse_case_twins(members: &Map<String, Value>, what: &str) -> Result<(), String> {
+    match case_twins(members) {
+        Some(twin) => Err(format!(
+            "{what} has members differing only in case ('{twin}')"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Two member names that differ only in case: a parser that folds case (Go's
@@ -333,11 +338,7 @@ fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<CallTarg
             let Some(Value::Object(mut reference)) = p.remove("ref") else {
                 return Err("completion/complete needs params.ref (a prompt or a resource)".into());
             };
-            if let Some(twin) = case_twins(&reference) {
-                return Err(format!(
-                    "params.ref has members differing only in case ('{twin}')"
-                ));
-            }
+            refuse_case_twins(&reference, "params.ref")?;
             let of = match reference.get("type").and_then(Value::as_str) {
                 Some("ref/prompt") => Referent::Prompt(take_string(&mut reference, "name")?),
                 Some("ref/resource") => Referent::Resource(take_string(&mut reference, "uri")?),
