@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let calls = request.calls();
     assert!(!calls.is_empty());
     if calls[0].target == CallTarget::Answer {
-        assert!(first.get("method").is_none(), "an answer that serde_json reads as a call");
+        assert!(
+            first.get("method").is_none(),
+            "an answer that serde_json reads as a call"
+        );
         assert!(first.get("result").is_some() || first.get("error").is_some());
         return;
     }

@@ -64,22 +64,5 @@ fuzz_target!(|data: &[u8]| {
     let step = usize::from(seed % 5) + 1;
     let pieces: Vec<&[u8]> = body.chunks(step).collect();
     let split = run(labels, method, &pieces);
-    let cut = |o: &[u8]| o.windows(8).any(|w| w == b"\"error\":");
-    if !cut(&whole) && !cut(&split) {
-        assert_eq!(whole, split, "output depends on how the body was split");
-    }
-    for out in [&whole, &split] {
-        assert!(!has_ssn(out), "an SSN came out: {}", String::from_utf8_lossy(out));
-    }
+    researcher::check(&whole, &split);
 });
-
-/// "123-45-6789" standing alone (no digit or hyphen continuing it), as the detector defines it.
-fn has_ssn(out: &[u8]) -> bool {
-    const SSN: &[u8] = b"123-45-6789";
-    let joins = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'-');
-    out.windows(SSN.len()).enumerate().any(|(i, w)| {
-        w == SSN
-            && !joins(i.checked_sub(1).and_then(|j| out.get(j)))
-            && !joins(out.get(i + SSN.len()))
-    })
-}
