@@ -36,10 +36,16 @@ pub fn spellings(value: &str, entity: Entity) -> Vec<String> {
         .join(" ");
     let mut all = vec![value.to_string()];
     // A variant the gatekeeper's own masks contain ("RED" in "[REDACTED:NAME]") would mask
-    // the masks again.
-    let masks: String = Entity::ALL.iter().map(|e| e.mask()).collect();
+    // the masks again. The masks, lower-cased, are built once per process.
+    static MASKS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let masks = MASKS.get_or_init(|| {
+        Entity::ALL
+            .iter()
+            .map(|e| e.mask().to_lowercase())
+            .collect()
+    });
     for variant in [value.to_uppercase(), value.to_lowercase(), title] {
-        if !masks.contains(&variant) && !masks.to_lowercase().contains(&variant.to_lowercase()) {
+        if !masks.contains(&variant.to_lowercase()) {
             all.push(variant);
         }
     }
