@@ -280,6 +280,9 @@ fn redact(
         redactor: Some(redactor),
         asked: mcp_gatekeeper::redact::Asked::new([(None, answers, None)]),
         observe: false,
+        lists_tools: false,
+        private_cache: false,
+        read_passed_body: false,
         id: Value::Null,
         cap: usize::MAX,
     };

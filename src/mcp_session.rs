@@ -5,10 +5,11 @@
 //! the user).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::auth::Identity;
+use crate::transport::ParamHeader;
 
 /// What a presented session id is to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +112,19 @@ impl Sessions {
         }
     }
 
+    /// The live ids bound to `who`.
+    pub fn owned_by(&self, who: &Identity) -> Vec<String> {
+        let Ok(bindings) = self.bindings.lock() else {
+            return Vec::new();
+        };
+        let (principal, now) = (Self::principal(who), Instant::now());
+        bindings
+            .iter()
+            .filter(|(_, b)| b.principal == principal && now.duration_since(b.last_seen) < self.idle)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// The owner deleted the session (DELETE answered 2xx).
     pub fn end(&self, id: &str) {
         if let Ok(mut bindings) = self.bindings.lock() {
@@ -188,6 +202,33 @@ impl ServerRequests {
             sent.remove(&principal);
         }
         found.is_some()
+    }
+}
+
+/// The `Mcp-Param-*` headers each tool's input schema declares (`x-mcp-header`), as the last
+/// `tools/list` through the gatekeeper showed them: what a header on a `tools/call` must be
+/// checked against. Bounded; a tool not seen is checked by argument name instead.
+const MAX_TOOLS: usize = 10_000;
+
+#[derive(Default)]
+pub struct ToolParams {
+    tools: Mutex<HashMap<String, Arc<[ParamHeader]>>>,
+}
+
+impl ToolParams {
+    /// What `tools/list` said of `tool` (an empty list: it mirrors nothing).
+    pub fn learn(&self, tool: String, params: Vec<ParamHeader>) {
+        let Ok(mut tools) = self.tools.lock() else {
+            return;
+        };
+        if tools.len() >= MAX_TOOLS && !tools.contains_key(&tool) {
+            tools.clear();
+        }
+        tools.insert(tool, params.into());
+    }
+
+    pub fn get(&self, tool: &str) -> Option<Arc<[ParamHeader]>> {
+        self.tools.lock().ok()?.get(tool).cloned()
     }
 }
 

@@ -15,6 +15,10 @@ pub mod codes {
     pub const FORBIDDEN: i64 = -32003;
     /// A mirror header (`Mcp-Method`, `Mcp-Name`) disagrees with the body, as the SDKs answer.
     pub const HEADER_MISMATCH: i64 = -32020;
+    /// MCP 2026-07-28 `UnsupportedProtocolVersionError` (`data.supported`, `data.requested`).
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+    /// Invalid params: what a server answers for a task id it does not know (SEP-2663).
+    pub const INVALID_PARAMS: i64 = -32602;
 }
 
 /// What a call asks the server to do, as far as the policy is concerned.
@@ -37,6 +41,10 @@ pub enum CallTarget {
     Completion { of: Referent },
     /// `resources/subscribe` and `resources/unsubscribe`: judged by the resource.
     Subscription { uri: String },
+    /// `subscriptions/listen` (MCP 2026-07-28): judged by its method and by every resource
+    /// it asks to watch (`params.notifications.resourceSubscriptions`); the task ids it names
+    /// are in `Call::tasks`.
+    Listen { uris: Vec<String> },
     /// A client's answer to a request the server sent it (sampling, elicitation, roots): a
     /// JSON-RPC response, not a call. The policy does not judge it; the shell checks that it
     /// answers a request this caller was sent.
@@ -57,6 +65,12 @@ pub struct Call {
     pub id: Option<Value>,
     pub method: String,
     pub target: CallTarget,
+    /// The revision the body names (`params._meta["io.modelcontextprotocol/protocolVersion"]`,
+    /// MCP 2026-07-28), which the `MCP-Protocol-Version` header must agree with.
+    pub revision: Option<String>,
+    /// The task ids the call names (`params.taskId` of `tasks/*`, the `taskIds` a
+    /// `subscriptions/listen` watches): each must be one the caller created.
+    pub tasks: Vec<String>,
 }
 
 impl Call {
@@ -83,6 +97,7 @@ impl Call {
                 of: Referent::Resource(uri),
             } => format!("completion of resource '{uri}'"),
             CallTarget::Subscription { uri } => format!("a subscription to resource '{uri}'"),
+            CallTarget::Listen { .. } => "a listen stream".to_string(),
         }
     }
 }
@@ -205,12 +220,65 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
     if let Some(p) = &params {
         refuse_case_twins(p, "params").map_err(|m| ParseError::invalid(m, id_ref))?;
     }
+    let revision = params.as_ref().and_then(body_revision);
+    let tasks = params
+        .as_ref()
+        .map(|p| named_tasks(&method, p))
+        .transpose()
+        .map_err(|m| ParseError::invalid(m, id_ref))?
+        .unwrap_or_default();
     let target = classify(&method, params).map_err(|m| ParseError::invalid(m, id_ref))?;
     if let CallTarget::Tool { arguments, .. } = &target {
         refuse_case_twins(arguments, "arguments").map_err(|m| ParseError::invalid(m, id_ref))?;
     }
-    Ok(Call { id, method, target })
+    Ok(Call {
+        id,
+        method,
+        target,
+        revision,
+        tasks,
+    })
 }
+
+/// The `_meta` member naming the request's revision (MCP 2026-07-28, Streamable HTTP
+/// §"Protocol Version Header").
+pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+
+fn body_revision(params: &Map<String, Value>) -> Option<String> {
+    let meta = params.get("_meta")?.as_object()?;
+    meta.get(META_PROTOCOL_VERSION)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The task ids a call names: `params.taskId` of `tasks/get`, `tasks/result`, `tasks/update`
+/// and `tasks/cancel` (2025-11-25 and the 2026 tasks extension), and the `taskIds` a
+/// `subscriptions/listen` asks to be told about (SEP-2663).
+fn named_tasks(method: &str, params: &Map<String, Value>) -> Result<Vec<String>, String> {
+    if method.starts_with("tasks/") && method != "tasks/list" {
+        return match params.get("taskId") {
+            Some(Value::String(id)) if !id.is_empty() => Ok(vec![id.clone()]),
+            _ => Err(format!("{method} needs params.taskId, a non-empty string")),
+        };
+    }
+    if method != LISTEN {
+        return Ok(Vec::new());
+    }
+    match params.get("notifications").and_then(|n| n.get("taskIds")) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| match id {
+                Value::String(id) => Ok(id.clone()),
+                _ => Err("params.notifications.taskIds must hold strings".to_string()),
+            })
+            .collect(),
+        Some(_) => Err("params.notifications.taskIds must be an array".into()),
+    }
+}
+
+/// The 2026-07-28 method that opens a long-lived stream of change notifications.
+pub const LISTEN: &str = "subscriptions/listen";
 
 const ANSWER_MEMBERS: [&str; 3] = ["jsonrpc", "result", "error"];
 
@@ -247,6 +315,8 @@ fn parse_answer(obj: Map<String, Value>, id: Option<Value>) -> Result<Call, Pars
         id,
         method: String::new(),
         target: CallTarget::Answer,
+        revision: None,
+        tasks: Vec::new(),
     })
 }
 
@@ -352,12 +422,33 @@ fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<CallTarg
                 uri: take_string(&mut p, "uri")?,
             })
         }
+        LISTEN => Ok(CallTarget::Listen {
+            uris: watched_resources(params.as_ref())?,
+        }),
         m if m.contains('/') || BARE_MCP_METHODS.contains(&m) => Ok(CallTarget::Method),
         legacy => Ok(CallTarget::Tool {
             name: legacy.to_string(),
             arguments: legacy_arguments(params)?,
             legacy: true,
         }),
+    }
+}
+
+/// The resources a `subscriptions/listen` asks to watch.
+fn watched_resources(params: Option<&Map<String, Value>>) -> Result<Vec<String>, String> {
+    let watched = params
+        .and_then(|p| p.get("notifications"))
+        .and_then(|n| n.get("resourceSubscriptions"));
+    match watched {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(uris)) => uris
+            .iter()
+            .map(|u| match u {
+                Value::String(u) if !u.is_empty() => Ok(u.clone()),
+                _ => Err("resourceSubscriptions must hold non-empty strings".to_string()),
+            })
+            .collect(),
+        Some(_) => Err("params.notifications.resourceSubscriptions must be an array".into()),
     }
 }
 

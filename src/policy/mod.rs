@@ -233,9 +233,8 @@ impl Policy {
             // The method must be granted, and so must what it names (a prompt or resource
             // the caller may not read is not theirs to complete or watch).
             let method = Call {
-                id: None,
-                method: call.method.clone(),
                 target: CallTarget::Method,
+                ..call.clone()
             };
             let by_method = self.grants_for(who).find_map(|g| g.allows(who, &method));
             let by_target = self.grants_for(who).find_map(|g| g.allows(who, call));
@@ -244,10 +243,31 @@ impl Policy {
                 _ => Decision::deny("default-deny"),
             };
         }
+        if let CallTarget::Listen { uris } = &call.target {
+            return self.decide_listen(who, call, uris);
+        }
         self.grants_for(who)
             .find_map(|g| g.allows(who, call))
             .map(Decision::allow)
             .unwrap_or_else(|| Decision::deny("default-deny"))
+    }
+
+    /// `subscriptions/listen`: its method must be granted, and every resource it watches must
+    /// be one the caller may read (an update notification says the resource changed).
+    fn decide_listen(&self, who: &Identity, call: &Call, uris: &[String]) -> Decision {
+        let method = Call {
+            target: CallTarget::Method,
+            ..call.clone()
+        };
+        let Some(rule) = self.grants_for(who).find_map(|g| g.allows(who, &method)) else {
+            return Decision::deny("default-deny");
+        };
+        let readable = |uri: &String| self.grants_for(who).any(|g| g.resource_rule(uri).is_some());
+        if uris.iter().all(readable) {
+            Decision::allow(rule)
+        } else {
+            Decision::deny("default-deny")
+        }
     }
 
     /// Judges a whole request: every call must be allowed. Returns the first denied call.
@@ -326,7 +346,7 @@ impl Grants {
                 of: Referent::Resource(uri),
             }
             | CallTarget::Subscription { uri } => self.resource_rule(uri),
-            CallTarget::Answer => None,
+            CallTarget::Answer | CallTarget::Listen { .. } => None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Session bookkeeping in the response phase: the `Mcp-Session-Id` an upstream issues in
-//! answer to `initialize` is bound to the caller; a successful DELETE ends the binding.
+//! answer to `initialize` is bound to the caller; a successful DELETE ends the binding. A
+//! 2026-07-28 request has no session: any id in its answer is dropped.
 
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
@@ -11,9 +12,15 @@ use crate::mcp_session::Sessions;
 pub fn track(
     sessions: &Sessions,
     session: &Session,
-    response: &ResponseHeader,
+    response: &mut ResponseHeader,
     admitted: &Admitted,
 ) {
+    if admitted.revision.is_some_and(crate::transport::is_modern) {
+        // 2026-07-28 has no sessions: one the upstream mints anyway is not passed on (a
+        // client would echo it, and nothing here binds it to the caller).
+        response.remove_header("mcp-session-id");
+        return;
+    }
     if !response.status.is_success() {
         return;
     }

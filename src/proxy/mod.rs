@@ -30,7 +30,7 @@ use pingora::{Error, ErrorSource, ErrorType, Result};
 use crate::audit::OnFailure;
 use crate::audit_sink::AuditSink;
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{ServerRequests, Sessions};
+use crate::mcp_session::{ServerRequests, Sessions, ToolParams};
 use crate::metrics::Metrics;
 use rejection::Rejection;
 
@@ -48,6 +48,10 @@ pub struct Gatekeeper {
     pub sessions: Arc<Sessions>,
     /// Requests the server sent each caller, which only that caller may answer.
     pub server_requests: Arc<ServerRequests>,
+    /// Task ids and the callers who created them.
+    pub tasks: Arc<Sessions>,
+    /// The `Mcp-Param-*` headers each tool declares.
+    pub tool_params: Arc<ToolParams>,
 }
 
 /// What one request carries through the phases.
@@ -120,6 +124,8 @@ impl ProxyHttp for Gatekeeper {
             runtime: &ctx.runtime,
             sessions: &self.sessions,
             server_requests: &self.server_requests,
+            tasks: &self.tasks,
+            tool_params: &self.tool_params,
         };
         match admit::admit(&state, session, deadline).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
@@ -133,7 +139,7 @@ impl ProxyHttp for Gatekeeper {
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
         ctx.upstream_started = Some(Instant::now());
-        let event_stream = ctx.admitted.as_ref().is_some_and(|a| a.request.is_none());
+        let event_stream = ctx.admitted.as_ref().is_some_and(Admitted::opens_stream);
         Ok(upstream::peer(&ctx.runtime.settings, event_stream))
     }
 
@@ -146,7 +152,8 @@ impl ProxyHttp for Gatekeeper {
         let admitted = ctx.admitted.as_ref().ok_or_else(|| {
             Error::explain(ErrorType::InternalError, "forwarding an unadmitted request")
         })?;
-        upstream::rewrite_request_headers(request, &admitted.identity, &ctx.runtime.settings)
+        let modern = admitted.revision.is_some_and(crate::transport::is_modern);
+        upstream::rewrite_request_headers(request, &admitted.identity, &ctx.runtime.settings, modern)
     }
 
     async fn response_filter(
@@ -179,9 +186,7 @@ impl ProxyHttp for Gatekeeper {
             let chunk = body.take().unwrap_or_default();
             let out = rewrite.push(&chunk, end_of_stream);
             if let Some(admitted) = &ctx.admitted {
-                for id in rewrite.take_server_requests() {
-                    self.server_requests.sent(&admitted.identity, id);
-                }
+                self.remember(&admitted.identity, rewrite.take_observed());
             }
             if !out.is_empty() || end_of_stream {
                 *body = Some(Bytes::from(out));
@@ -277,7 +282,21 @@ impl Gatekeeper {
     /// How the answer will be rewritten: lists filtered to what the role may use, and every
     /// message redacted for the role — lists included.
     fn plan_response(&self, ctx: &mut RequestCtx, admitted: &Admitted) {
-        ctx.rewrite = rewrite::plan(&ctx.runtime.settings, admitted);
+        ctx.rewrite = rewrite::plan(&ctx.runtime.settings, admitted, &self.tasks);
+    }
+
+    /// What the server's messages created: requests only this caller may answer, tasks only
+    /// this caller may poll, and the headers each listed tool declares.
+    fn remember(&self, who: &crate::auth::Identity, observed: crate::response::Observed) {
+        for id in observed.server_requests {
+            self.server_requests.sent(who, id);
+        }
+        for task in observed.tasks {
+            self.tasks.bind(&task, who);
+        }
+        for (tool, params) in observed.tools {
+            self.tool_params.learn(tool, params);
+        }
     }
 
     async fn refuse(

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::auth::AuthError;
 use crate::jsonrpc::{codes, ParseError};
-use crate::transport::TransportError;
+use crate::transport::{TransportError, PROTOCOL_VERSIONS};
 
 /// Why the gatekeeper answered a request itself instead of forwarding it.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,9 @@ pub enum Rejection {
     Transport(#[from] TransportError),
     #[error("Session not found; start a new one with initialize")]
     SessionNotFound,
+    /// A task id the caller did not create through this gatekeeper (or one that ended).
+    #[error("Task not found")]
+    TaskNotFound,
     #[error("Not an MCP endpoint")]
     NotFound,
     #[error("Request headers exceed the limit of {limit} bytes")]
@@ -65,7 +68,7 @@ impl Rejection {
                 TransportError::OriginNotAllowed(_) | TransportError::HostNotAllowed(_),
             ) => 403,
             Rejection::Transport(_) => 400,
-            Rejection::SessionNotFound | Rejection::NotFound => 404,
+            Rejection::SessionNotFound | Rejection::NotFound | Rejection::TaskNotFound => 404,
             Rejection::HeadersTooLarge { .. } => 431,
             Rejection::RequestTimeout => 408,
         }
@@ -85,6 +88,10 @@ impl Rejection {
             | Rejection::HeadersTooLarge { .. }
             | Rejection::RequestTimeout => codes::INVALID_REQUEST,
             Rejection::Transport(TransportError::HeaderMismatch(_)) => codes::HEADER_MISMATCH,
+            Rejection::Transport(TransportError::UnsupportedVersion { .. }) => {
+                codes::UNSUPPORTED_PROTOCOL_VERSION
+            }
+            Rejection::TaskNotFound => codes::INVALID_PARAMS,
             Rejection::Transport(
                 TransportError::OriginNotAllowed(_) | TransportError::HostNotAllowed(_),
             ) => codes::FORBIDDEN,
@@ -115,6 +122,11 @@ impl Rejection {
             Rejection::Transport(TransportError::BadHeader(_)) => "bad_header",
             Rejection::Transport(TransportError::HeaderMismatch(_)) => "header_mismatch",
             Rejection::Transport(TransportError::TokenInQuery) => "token_in_query",
+            Rejection::Transport(TransportError::UnsupportedVersion { .. }) => {
+                "unsupported_version"
+            }
+            Rejection::Transport(TransportError::NotInRevision(_)) => "not_in_revision",
+            Rejection::TaskNotFound => "task_not_found",
             Rejection::SessionNotFound => "session_not_found",
             Rejection::NotFound => "not_found",
             Rejection::HeadersTooLarge { .. } => "headers_too_large",
@@ -124,10 +136,17 @@ impl Rejection {
 
     /// The JSON-RPC error body, answering request `id` when it is known.
     pub fn to_body(&self, id: Option<&Value>) -> Vec<u8> {
+        let mut error = json!({ "code": self.rpc_code(), "message": self.to_string() });
+        if let Rejection::Transport(TransportError::UnsupportedVersion { requested }) = self {
+            // What a client needs to retry with a revision we speak (2026-07-28 schema,
+            // `UnsupportedProtocolVersionError`).
+            let supported: Vec<&str> = PROTOCOL_VERSIONS.iter().rev().copied().collect();
+            error["data"] = json!({"supported": supported, "requested": requested});
+        }
         let body = json!({
             "jsonrpc": "2.0",
             "id": id.cloned().unwrap_or(Value::Null),
-            "error": { "code": self.rpc_code(), "message": self.to_string() },
+            "error": error,
         });
         body.to_string().into_bytes()
     }

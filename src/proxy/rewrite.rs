@@ -7,23 +7,34 @@ use serde_json::Value;
 
 use super::admit::Admitted;
 use crate::config::Settings;
+use crate::mcp_session::Sessions;
+use crate::transport;
 use crate::jsonrpc::CallTarget;
 use crate::redact::Asked;
 use crate::response::{Head, ListFilter, Plan, Rewrite};
 
 /// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
-pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
+/// `tasks` says which tasks are the caller's (a `tasks/list` shows only those).
+pub fn plan(settings: &Settings, admitted: &Admitted, tasks: &Sessions) -> Option<Rewrite> {
     let request = admitted.request.as_ref();
-    let asked = Asked::new(request.into_iter().flat_map(|r| r.calls()).map(|call| {
+    let calls = request.map(|r| r.calls()).unwrap_or_default();
+    let asked = Asked::new(calls.iter().map(|call| {
         let uri = match &call.target {
             CallTarget::Resource { uri } | CallTarget::Subscription { uri } => Some(uri.as_str()),
             _ => None,
         };
         (call.id.as_ref(), call.method.as_str(), uri)
     }));
+    let list = request
+        .and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy))
+        .map(|list| match list.lists_tasks() {
+            true => list.with_own_tasks(tasks.owned_by(&admitted.identity)),
+            false => list,
+        });
+    let modern = admitted.revision.is_some_and(transport::is_modern);
+    let method = |m: &str| calls.iter().any(|c| c.method == m);
     Plan {
-        list: request
-            .and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy)),
+        list,
         redactor: admitted.policy.redactor_for(&admitted.identity),
         asked,
         id: request
@@ -31,6 +42,9 @@ pub fn plan(settings: &Settings, admitted: &Admitted) -> Option<Rewrite> {
             .unwrap_or(Value::Null),
         cap: settings.max_response_bytes,
         observe: true,
+        lists_tools: method("tools/list"),
+        private_cache: modern && method("resources/read"),
+        read_passed_body: method("tools/list") || method("tools/call"),
     }
     .into_rewrite()
 }

@@ -15,6 +15,9 @@ use crate::audit_sink::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
 use crate::mcp_session::{ServerRequests, Sessions};
+
+/// How long a task binding lives without being polled.
+const TASK_IDLE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use pingora::services::listening::Service;
@@ -88,6 +91,9 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
             256,
             std::time::Duration::from_secs(600),
         )),
+        // Tasks outlive sessions: a poll may come a day later (2025-11-25 Tasks §ttl).
+        tasks: Arc::new(Sessions::new(session_capacity, TASK_IDLE)),
+        tool_params: Arc::default(),
     };
     let guarded = Guarded {
         app: Arc::new(pingora::proxy::http_proxy(

@@ -23,11 +23,19 @@ pub fn peer(settings: &Settings, event_stream: bool) -> Box<HttpPeer> {
     Box::new(peer)
 }
 
+/// `modern`: the request speaks 2026-07-28, which has no sessions and no resumption — a
+/// client's `Mcp-Session-Id` or `Last-Event-ID` is ignored, so the upstream never sees one
+/// (Streamable HTTP §"Backward Compatibility").
 pub fn rewrite_request_headers(
     request: &mut RequestHeader,
     who: &Identity,
     settings: &Settings,
+    modern: bool,
 ) -> Result<()> {
+    if modern {
+        request.remove_header("mcp-session-id");
+        request.remove_header("last-event-id");
+    }
     let reserved: Vec<http::HeaderName> = request
         .headers
         .keys()

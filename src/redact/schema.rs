@@ -49,32 +49,31 @@ const TASK: Take = Take::Keys(&[
     "lastUpdatedAt",
     "ttl",
     "pollInterval",
+    "ttlMs",
+    "pollIntervalMs",
+    "resultType",
 ]);
+/// MRTR (2026-07-28, SEP-2322): what a result asks of the client. `inputRequests` is held
+/// whole — its keys are the server's handles, answered by the same keys, and each request's
+/// form is protocol — so only its free text gets the detectors; `requestState` is opaque and
+/// passes unaltered unless it decodes to what the detectors find (see `scrub_loose`).
+const ROUND_TRIP: &[&str] = &["resultType", "inputRequests", "requestState"];
 
 /// Results that are all protocol: the handshake, discovery, acknowledgements.
 const WHOLE_RESULT: &[Rule] = &[rule(&[], Take::Keys(&["result"]))];
 const WHOLE_PARAMS: &[Rule] = &[rule(&[], Take::Keys(&["params"]))];
 
 const TOOL_RESULT: &[Rule] = &[
-    rule(
-        &[Key("result")],
-        Take::Keys(&["isError", "resultType", "requestState"]),
-    ),
+    rule(&[Key("result")], Take::Keys(&["isError"])),
+    rule(&[Key("result")], Take::Keys(ROUND_TRIP)),
     rule(&[Key("result"), Key("content"), Each], CONTENT),
     rule(
         &[Key("result"), Key("content"), Each, Key("resource")],
         Take::Keys(&["uri", "mimeType"]),
     ),
+    // A task instead of the result: 2025-11-25 nests it, the 2026 extension flattens it.
     rule(&[Key("result"), Key("task")], TASK),
-    // MRTR (2026-07-28): what the server asks of the client is protocol but its messages.
-    rule(
-        &[Key("result"), Key("inputRequests"), Each],
-        Take::AllBut(&["params"]),
-    ),
-    rule(
-        &[Key("result"), Key("inputRequests"), Each, Key("params")],
-        Take::AllBut(&["message"]),
-    ),
+    rule(&[Key("result")], TASK),
 ];
 
 const TOOLS_LIST: &[Rule] = &[
@@ -106,12 +105,17 @@ const TEMPLATES_LIST: &[Rule] = &[
     ),
 ];
 
-const RESOURCE_READ: &[Rule] = &[rule(
-    &[Key("result"), Key("contents"), Each],
-    Take::Keys(&["uri", "mimeType"]),
-)];
+const RESOURCE_READ: &[Rule] = &[
+    rule(&[Key("result")], Take::Keys(ROUND_TRIP)),
+    rule(&[Key("result")], Take::Keys(&["ttlMs", "cacheScope"])),
+    rule(
+        &[Key("result"), Key("contents"), Each],
+        Take::Keys(&["uri", "mimeType"]),
+    ),
+];
 
 const PROMPT_GET: &[Rule] = &[
+    rule(&[Key("result")], Take::Keys(ROUND_TRIP)),
     rule(
         &[Key("result"), Key("messages"), Each],
         Take::Keys(&["role"]),
@@ -139,6 +143,7 @@ const COMPLETION: &[Rule] = &[rule(
 
 const TASKS: &[Rule] = &[
     rule(&[Key("result")], TASK),
+    rule(&[Key("result")], Take::Keys(ROUND_TRIP)),
     rule(&[Key("result")], LIST_PAGING),
     rule(&[Key("result"), Key("tasks"), Each], TASK),
 ];
@@ -236,7 +241,7 @@ fn rules_for(message: &Members, asked: &Asked) -> [&'static [Rule]; 2] {
             "notifications/progress" => PROGRESS,
             "notifications/cancelled" => CANCELLED,
             "notifications/resources/updated" => UPDATED,
-            "notifications/tasks/status" => TASK_STATUS,
+            "notifications/tasks/status" | "notifications/tasks" => TASK_STATUS,
             "notifications/elicitation/complete" => ELICITATION_DONE,
             m if m.starts_with("notifications/") && m.ends_with("/list_changed") => WHOLE_PARAMS,
             "sampling/createMessage" => SAMPLING,
@@ -262,7 +267,7 @@ fn rules_for(message: &Members, asked: &Asked) -> [&'static [Rule]; 2] {
             Some("resources/read") => RESOURCE_READ,
             Some("prompts/get") => PROMPT_GET,
             Some("completion/complete") => COMPLETION,
-            Some("tasks/get" | "tasks/list" | "tasks/cancel") => TASKS,
+            Some("tasks/get" | "tasks/list" | "tasks/cancel" | "tasks/update") => TASKS,
             _ => &[],
         },
         None => &[],
@@ -362,6 +367,7 @@ fn scrub_loose<'a>(
     text: &mut dyn FnMut(&mut Node<'a>),
 ) {
     match value {
+        Node::String(_) if key == "requestState" => opaque(value, text),
         Node::String(s) if !strict_form(key, s, asked) => text(value),
         Node::Array(items) => items
             .iter_mut()
@@ -378,6 +384,32 @@ fn scrub_loose<'a>(
             }
         }
         _ => {}
+    }
+}
+
+/// An opaque blob the client must hand back as it came (`requestState`): altering it breaks
+/// the round trip, so it passes byte-identical — unless it, or its Base64 decoding, holds what
+/// the detectors find: then it is scrubbed (and re-encoded), and the server's retry fails
+/// rather than a role reading what it may not.
+fn opaque<'a>(value: &mut Node<'a>, text: &mut dyn FnMut(&mut Node<'a>)) {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let Some(raw) = value.as_str().map(str::to_string) else {
+        return;
+    };
+    let engines = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD];
+    let decoded = engines.iter().find_map(|e| {
+        let bytes = e.decode(&raw).ok()?;
+        Some((*e, String::from_utf8(bytes).ok()?))
+    });
+    let Some((engine, plain)) = decoded else {
+        return text(value);
+    };
+    let mut scrubbed = Node::string(plain.clone());
+    text(&mut scrubbed);
+    if scrubbed.as_str() != Some(plain.as_str()) {
+        let clean = scrubbed.as_str().unwrap_or_default();
+        *value = Node::string(engine.encode(clean));
     }
 }
 

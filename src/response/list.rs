@@ -1,6 +1,8 @@
 //! `tools/list`, `prompts/list`, `resources/list` and `resources/templates/list` shown per
-//! role: what the caller may not use is removed from every message that carries such a list,
-//! one message or a batch of them.
+//! role, and 2025-11-25's `tasks/list` per caller: what the caller may not use is removed from
+//! every message that carries such a list, one message or a batch of them. A list shown per
+//! caller is marked `cacheScope: "private"` (MCP 2026-07-28 §Caching): no shared cache may
+//! hand it to another authorization context.
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ pub enum ListKind {
     Prompts,
     Resources,
     ResourceTemplates,
+    /// 2025-11-25 `tasks/list`: only the tasks the caller created.
+    Tasks,
 }
 
 impl ListKind {
@@ -25,6 +29,7 @@ impl ListKind {
             "prompts/list" => Some(ListKind::Prompts),
             "resources/list" => Some(ListKind::Resources),
             "resources/templates/list" => Some(ListKind::ResourceTemplates),
+            "tasks/list" => Some(ListKind::Tasks),
             _ => None,
         }
     }
@@ -36,6 +41,7 @@ impl ListKind {
             ListKind::Prompts => "prompts",
             ListKind::Resources => "resources",
             ListKind::ResourceTemplates => "resourceTemplates",
+            ListKind::Tasks => "tasks",
         }
     }
 }
@@ -45,6 +51,8 @@ pub struct ListFilter {
     kinds: Vec<ListKind>,
     identity: Identity,
     policy: Arc<Policy>,
+    /// The task ids the caller owns (`tasks/list`); none known: none shown.
+    own_tasks: Vec<String>,
 }
 
 impl ListFilter {
@@ -68,7 +76,18 @@ impl ListFilter {
             kinds,
             identity,
             policy,
+            own_tasks: Vec::new(),
         }
+    }
+
+    /// Whether the request lists tasks (the shell then says which are the caller's).
+    pub fn lists_tasks(&self) -> bool {
+        self.kinds.contains(&ListKind::Tasks)
+    }
+
+    pub fn with_own_tasks(mut self, ids: Vec<String>) -> Self {
+        self.own_tasks = ids;
+        self
     }
 
     /// The message (or batch) with what the caller may not see removed; `None` when the bytes
@@ -105,6 +124,7 @@ impl ListFilter {
             ListKind::Prompts => field("name").is_some_and(|n| policy.prompt_visible(who, n)),
             ListKind::Resources => field("uri").is_some_and(|u| policy.resource_visible(who, u)),
             ListKind::ResourceTemplates => policy.all_resources_visible(who),
+            ListKind::Tasks => field("taskId").is_some_and(|id| self.own_tasks.iter().any(|t| t == id)),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! body chunks and applies the `HeadChange` it returns.
 
 mod list;
+mod observe;
 pub mod sse;
 #[cfg(test)]
 mod tests;
@@ -14,8 +15,10 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 pub use list::{ListFilter, ListKind};
+pub use observe::Observed;
 
 use crate::jsonrpc::codes;
+use crate::redact::tree::Node;
 use crate::redact::{merge_counts, Asked, Counts, Redactor};
 use sse::{Event, Splitter};
 
@@ -29,19 +32,28 @@ pub struct Plan {
     pub id: Value,
     /// The most a body, or one SSE event, may hold while it is read.
     pub cap: usize,
-    /// Note the requests the server sends the client (`Rewrite::server_requests`), even when
-    /// nothing is rewritten: the client's answers are admitted only for those.
+    /// Note what the server's messages create (`Observed`: requests to the client, tasks),
+    /// even when nothing is rewritten: the client's answers and task calls are admitted only
+    /// for those.
     pub observe: bool,
+    /// The request was `tools/list`: note the headers each tool declares.
+    pub lists_tools: bool,
+    /// The answer may carry a result shaped per caller (a list, a resource): even unredacted,
+    /// it is rewritten so its `cacheScope` says `"private"`.
+    pub private_cache: bool,
+    /// A JSON answer that passes unrewritten is still read once it is whole (it may create a
+    /// task or list tools); SSE answers are always read event by event.
+    pub read_passed_body: bool,
 }
 
 impl Plan {
     /// A rewrite when there is something to do; `None` means the answer passes as it came.
     pub fn into_rewrite(self) -> Option<Rewrite> {
-        (self.list.is_some() || self.redactor.is_some() || self.observe).then(|| Rewrite::new(self))
+        (self.rewrites() || self.observe).then(|| Rewrite::new(self))
     }
 
     fn rewrites(&self) -> bool {
-        self.list.is_some() || self.redactor.is_some()
+        self.list.is_some() || self.redactor.is_some() || self.private_cache
     }
 }
 
@@ -71,9 +83,16 @@ enum Mode {
     Sse(Splitter),
     /// Nothing more may pass: emit the error once, then drop the rest.
     Cut(Option<Vec<u8>>),
-    /// Passed as it comes, byte for byte; a copy of an SSE stream is read for the requests the
-    /// server sends (until an event outgrows the cap).
-    Pass(Option<Splitter>),
+    /// Passed as it comes, byte for byte; a copy is read for what the server creates (until it
+    /// outgrows the cap).
+    Pass(Observer),
+}
+
+/// How a passed-through answer is read.
+enum Observer {
+    None,
+    Events(Splitter),
+    Body(Vec<u8>),
 }
 
 /// A response being rewritten.
@@ -83,9 +102,8 @@ pub struct Rewrite {
     sse: bool,
     /// Redactions made so far, by entity (for the audit line and metrics).
     pub counts: Counts,
-    /// Ids (as JSON text) of the requests the server sent the client so far; the shell takes
-    /// them (`take_server_requests`).
-    server_requests: Vec<String>,
+    /// What the server's messages created so far; the shell takes it (`take_observed`).
+    observed: Observed,
 }
 
 impl Rewrite {
@@ -95,7 +113,7 @@ impl Rewrite {
             mode: Mode::Whole(Vec::new()),
             sse: false,
             counts: Counts::new(),
-            server_requests: Vec::new(),
+            observed: Observed::default(),
         }
     }
 
@@ -108,12 +126,12 @@ impl Rewrite {
     /// Whether the body passes untouched and unread (nothing to rewrite, nothing to observe):
     /// the shell then leaves the chunks alone.
     pub fn passes_through(&self) -> bool {
-        matches!(self.mode, Mode::Pass(None))
+        matches!(self.mode, Mode::Pass(Observer::None))
     }
 
-    /// The requests the server has sent the client since the last call.
-    pub fn take_server_requests(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.server_requests)
+    /// What the server's messages created since the last call.
+    pub fn take_observed(&mut self) -> Observed {
+        std::mem::take(&mut self.observed)
     }
 
     /// Chooses how the body is read from the head. A compressed answer the gatekeeper did not
@@ -127,7 +145,12 @@ impl Rewrite {
         let types: Vec<String> = head.content_types.iter().map(lower).collect();
         self.sse = matches!(types.as_slice(), [one] if one.starts_with("text/event-stream"));
         if !self.plan.rewrites() {
-            self.mode = Mode::Pass((self.sse && !encoded).then(Splitter::new));
+            self.mode = Mode::Pass(match (encoded, self.sse) {
+                (true, _) => Observer::None,
+                (false, true) => Observer::Events(Splitter::new()),
+                (false, false) if self.plan.read_passed_body => Observer::Body(Vec::new()),
+                (false, false) => Observer::None,
+            });
             return HeadChange::default();
         }
         if encoded {
@@ -161,21 +184,32 @@ impl Rewrite {
         let cap = self.plan.cap;
         match &mut self.mode {
             Mode::Pass(observer) => {
-                if let Some(splitter) = observer {
-                    splitter.push(chunk);
-                    let mut found = Vec::new();
-                    while let Some(event) = splitter.next_event() {
-                        found.extend(
-                            std::str::from_utf8(event)
+                let lists_tools = self.plan.lists_tools;
+                match observer {
+                    Observer::None => {}
+                    Observer::Events(splitter) => {
+                        splitter.push(chunk);
+                        while let Some(event) = splitter.next_event() {
+                            if let Some(data) = std::str::from_utf8(event)
                                 .ok()
-                                .and_then(|t| Event::parse(t).data),
-                        );
+                                .and_then(|t| Event::parse(t).data)
+                            {
+                                self.observed.note(data.as_bytes(), lists_tools);
+                            }
+                        }
+                        if splitter.held() > cap {
+                            *observer = Observer::None;
+                        }
                     }
-                    if splitter.held() > cap {
-                        *observer = None;
+                    Observer::Body(copy) if copy.len() + chunk.len() > cap => {
+                        *observer = Observer::None;
                     }
-                    for data in found {
-                        self.note_server_requests(&data);
+                    Observer::Body(copy) => {
+                        copy.extend_from_slice(chunk);
+                        if end_of_stream {
+                            self.observed.note(copy, lists_tools);
+                            *observer = Observer::None;
+                        }
                     }
                 }
                 chunk.to_vec()
@@ -193,6 +227,7 @@ impl Rewrite {
                 if whole.is_empty() {
                     return whole;
                 }
+                self.observed.note(&whole, self.plan.lists_tools);
                 self.message(&whole).unwrap_or_else(|why| self.cut(why))
             }
             Mode::Sse(_) => self.push_events(chunk, end_of_stream),
@@ -251,7 +286,7 @@ impl Rewrite {
             // A priming or keep-alive event (SEP-1699): no message to read.
             Some(data) if data.trim().is_empty() => out.push_str("data:\n"),
             Some(data) => {
-                self.note_server_requests(data);
+                self.observed.note(data.as_bytes(), self.plan.lists_tools);
                 let message = self.message(data.as_bytes())?;
                 let message = String::from_utf8(message).map_err(|_| "not UTF-8")?;
                 for line in message.split('\n') {
@@ -269,28 +304,6 @@ impl Rewrite {
         Ok(out.into_bytes())
     }
 
-    /// Notes the requests in one message or batch the server sends (a method and an id).
-    fn note_server_requests(&mut self, data: &str) {
-        if !data.contains("\"method\"") {
-            return;
-        }
-        let Ok(value) = serde_json::from_str::<Value>(data) else {
-            return;
-        };
-        let messages = match &value {
-            Value::Array(items) => items.iter().collect(),
-            one => vec![one],
-        };
-        for m in messages {
-            let id = m
-                .get("id")
-                .filter(|i| i.is_string() || i.is_i64() || i.is_u64());
-            if let (Some(id), Some(_)) = (id, m.get("method").and_then(Value::as_str)) {
-                self.server_requests.push(id.to_string());
-            }
-        }
-    }
-
     /// One JSON message or batch, filtered then redacted. What cannot be read as JSON is an
     /// error: the caller fails closed.
     fn message(&mut self, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
@@ -302,14 +315,17 @@ impl Rewrite {
             }
             None => bytes,
         };
-        let Some(redactor) = &self.plan.redactor else {
-            return Ok(bytes.to_vec());
+        let out = match &self.plan.redactor {
+            None => bytes.to_vec(),
+            Some(redactor) => {
+                let (out, counts) = redactor
+                    .redact_answer(bytes, &self.plan.asked)
+                    .map_err(|_| "the upstream's response could not be read as JSON")?;
+                merge_counts(&mut self.counts, counts);
+                out
+            }
         };
-        let (out, counts) = redactor
-            .redact_answer(bytes, &self.plan.asked)
-            .map_err(|_| "the upstream's response could not be read as JSON")?;
-        merge_counts(&mut self.counts, counts);
-        Ok(out)
+        Ok(private_scope(out))
     }
 
     /// Ends the response here: one error, then nothing.
@@ -332,4 +348,28 @@ impl Rewrite {
             error.to_string().into_bytes()
         }
     }
+}
+
+/// A result the gatekeeper shaped for this caller (filtered, redacted, or read for a role that
+/// could be shown another) is theirs alone: `cacheScope: "public"` would let a shared cache
+/// hand it to another authorization context (MCP 2026-07-28 §Caching), so it becomes
+/// `"private"`. Parsed only when the member appears.
+fn private_scope(message: Vec<u8>) -> Vec<u8> {
+    let needle = b"\"cacheScope\"";
+    if !message.windows(needle.len()).any(|w| w == needle) {
+        return message;
+    }
+    let Ok(mut root) = Node::parse(&message) else {
+        return message;
+    };
+    let mut mark = |m: &mut Node| {
+        if let Some(scope) = m.get_mut("result").and_then(|r| r.get_mut("cacheScope")) {
+            *scope = Node::string("private".into());
+        }
+    };
+    match &mut root {
+        Node::Array(messages) => messages.iter_mut().for_each(&mut mark),
+        one => mark(one),
+    }
+    root.to_json()
 }

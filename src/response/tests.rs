@@ -44,6 +44,9 @@ fn rewrite(role: &str, list: &[ListKind], cap: usize) -> Rewrite {
         redactor: policy.redactor_for(&who),
         asked: Asked::default(),
         observe: false,
+        lists_tools: false,
+        private_cache: false,
+        read_passed_body: false,
         id: json!(9),
         cap,
     }

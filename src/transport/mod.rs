@@ -1,9 +1,13 @@
 //! The MCP Streamable HTTP transport's request rules that sit outside the JSON-RPC body:
-//! `Origin` (DNS rebinding), `MCP-Protocol-Version`, the `Mcp-Method`/`Mcp-Name` mirror headers
-//! of the newest revision, and tokens smuggled in the query string (RFC 6750 §2.3, which MCP's
-//! authorization spec forbids). Pure functions over header values; the shell calls them.
+//! `Host` and `Origin` (DNS rebinding), `MCP-Protocol-Version` and the revision it selects, the
+//! mirror headers (`mirror`), and tokens smuggled in the query string (RFC 6750 §2.3, which
+//! MCP's authorization spec forbids). Pure functions over header values; the shell calls them.
 
-use crate::jsonrpc::{CallTarget, Request};
+mod mirror;
+
+pub use mirror::{check_mirror, declared_params, Mirror, ParamHeader};
+
+use crate::jsonrpc::Request;
 
 /// Protocol revisions the gatekeeper understands. A request naming another is refused
 /// (MCP 2025-06-18, Transports §"Protocol Version Header": 400 Bad Request).
@@ -15,9 +19,15 @@ pub const PROTOCOL_VERSIONS: &[&str] = &[
     "2026-07-28",
 ];
 
-/// From this revision on, `Mcp-Method` is required on every POST and `Mcp-Name` on calls
-/// that name a target (SEP-2243).
-const MIRROR_HEADERS_REQUIRED_FROM: &str = "2026-07-28";
+/// The first revision without protocol sessions, GET streams or server→client requests on
+/// the wire, and with the mirror headers required (SEP-2243, SEP-2567, SEP-2322).
+pub const MODERN: &str = "2026-07-28";
+
+/// Whether `version` is 2026-07-28 or later: requests stand alone, nothing is bound to a
+/// session. Revisions are dates, so they order as strings.
+pub fn is_modern(version: &str) -> bool {
+    version >= MODERN
+}
 
 /// Why the transport rules refuse a request. Messages are safe to return.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,8 +38,15 @@ pub enum TransportError {
     HostNotAllowed(String),
     #[error("{0}")]
     BadHeader(String),
-    #[error("{0}")]
+    #[error("Header mismatch: {0}")]
     HeaderMismatch(String),
+    /// MCP 2026-07-28 `UnsupportedProtocolVersionError`: 400 with the versions we speak.
+    #[error("Unsupported protocol version '{requested}'")]
+    UnsupportedVersion { requested: String },
+    /// A body shape the request's revision does not have (a batch, or a client's response, in
+    /// 2026-07-28).
+    #[error("{0}")]
+    NotInRevision(String),
     #[error("Access tokens are not accepted in the query string; send an Authorization header")]
     TokenInQuery,
 }
@@ -118,99 +135,53 @@ pub fn check_origin(
 pub fn protocol_version(values: &[&[u8]]) -> Result<Option<&'static str>, TransportError> {
     let value = match values {
         [] => return Ok(None),
-        [one] => std::str::from_utf8(one).unwrap_or("").trim(),
+        [one] => String::from_utf8_lossy(one),
         _ => {
             return Err(TransportError::BadHeader(
                 "more than one MCP-Protocol-Version header".into(),
             ))
         }
     };
+    let value = value.trim();
     PROTOCOL_VERSIONS
         .iter()
         .find(|v| **v == value)
         .map(|v| Some(*v))
-        .ok_or_else(|| {
-            TransportError::BadHeader(format!(
-                "Unsupported MCP-Protocol-Version '{}' (supported: {})",
-                value.chars().take(32).collect::<String>(),
-                PROTOCOL_VERSIONS.join(", ")
-            ))
+        .ok_or_else(|| TransportError::UnsupportedVersion {
+            requested: value.chars().take(32).collect(),
         })
 }
 
-/// `Mcp-Method` and `Mcp-Name` must say what the body says: an intermediary that routes by
-/// header and a server that executes the body must never see two different requests.
-pub fn check_mirror_headers(
-    method: &[&[u8]],
-    name: &[&[u8]],
-    request: &Request,
-    version: Option<&str>,
-) -> Result<(), TransportError> {
-    let method = single(method, "Mcp-Method")?;
-    let name = single(name, "Mcp-Name")?;
-    let required = version.is_some_and(|v| v >= MIRROR_HEADERS_REQUIRED_FROM);
-    let call = match request {
-        Request::Single(call) => call,
-        Request::Batch(_) if method.is_none() && name.is_none() => return Ok(()),
-        Request::Batch(_) => {
-            return Err(TransportError::HeaderMismatch(
-                "Mcp-Method/Mcp-Name cannot describe a batch".into(),
-            ))
+/// The body and the header must name the same revision (2026-07-28 Streamable HTTP §"Protocol
+/// Version Header"), and a 2026-07-28 body is one request or notification (§"Sending
+/// Messages": no batches, and answers travel in `inputResponses`, never as responses).
+pub fn check_revision(request: &Request, version: Option<&str>) -> Result<(), TransportError> {
+    for call in request.calls() {
+        match (&call.revision, version) {
+            (Some(body), Some(header)) if body == header => {}
+            (Some(_), _) => {
+                return Err(TransportError::HeaderMismatch(
+                    "MCP-Protocol-Version does not match the body's _meta protocolVersion".into(),
+                ))
+            }
+            (None, _) => {}
         }
-    };
-    if call.target == CallTarget::Answer {
-        // A response carries no method or target for a header to mirror.
-        return match (method, name) {
-            (None, None) => Ok(()),
-            _ => Err(TransportError::HeaderMismatch(
-                "Mcp-Method/Mcp-Name describe a request, but the body is a response".into(),
-            )),
-        };
     }
-    match method {
-        Some(m) if m != call.method => {
-            return Err(TransportError::HeaderMismatch(
-                "Mcp-Method does not match the body's method".into(),
-            ))
-        }
-        None if required => {
-            return Err(TransportError::HeaderMismatch(
-                "Mcp-Method is required by this protocol revision".into(),
-            ))
-        }
-        _ => {}
+    if !version.is_some_and(is_modern) {
+        return Ok(());
     }
-    let target = match &call.target {
-        CallTarget::Tool {
-            name,
-            legacy: false,
-            ..
-        } => Some(name.as_str()),
-        CallTarget::Prompt { name } => Some(name.as_str()),
-        CallTarget::Resource { uri } => Some(uri.as_str()),
-        _ => None,
-    };
-    match (name, target) {
-        (Some(n), Some(t)) if n == t => Ok(()),
-        (Some(_), _) => Err(TransportError::HeaderMismatch(
-            "Mcp-Name does not match the body's target".into(),
+    match request {
+        Request::Batch(_) => Err(TransportError::NotInRevision(
+            "a 2026-07-28 request body is one JSON-RPC request or notification, not a batch"
+                .into(),
         )),
-        (None, Some(_)) if required => Err(TransportError::HeaderMismatch(
-            "Mcp-Name is required by this protocol revision".into(),
-        )),
-        (None, _) => Ok(()),
-    }
-}
-
-fn single<'a>(values: &[&'a [u8]], header: &str) -> Result<Option<&'a str>, TransportError> {
-    match values {
-        [] => Ok(None),
-        [one] => std::str::from_utf8(one)
-            .map(|s| Some(s.trim()))
-            .map_err(|_| TransportError::BadHeader(format!("{header} is not UTF-8"))),
-        _ => Err(TransportError::BadHeader(format!(
-            "more than one {header} header"
-        ))),
+        Request::Single(call) if call.target == crate::jsonrpc::CallTarget::Answer => {
+            Err(TransportError::NotInRevision(
+                "2026-07-28 clients send no JSON-RPC responses (answers travel in inputResponses)"
+                    .into(),
+            ))
+        }
+        Request::Single(_) => Ok(()),
     }
 }
 

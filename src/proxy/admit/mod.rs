@@ -4,8 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use pingora::http::ResponseHeader;
+use bytes::Bytes;
 use pingora::proxy::Session;
 use serde_json::Value;
 
@@ -13,10 +12,13 @@ use super::rejection::Rejection;
 use crate::auth::{self, Identity};
 use crate::jsonrpc::{self, CallTarget, Request};
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{Ownership, ServerRequests, Sessions};
+use crate::mcp_session::{Ownership, ServerRequests, Sessions, ToolParams};
 use crate::policy::Policy;
 use crate::redact::Counts;
 use crate::transport;
+use body::{check_framing, read_body};
+
+mod body;
 
 /// A request the gatekeeper let through, and what it knows of it.
 #[derive(Debug, Clone)]
@@ -29,11 +31,25 @@ pub struct Admitted {
     pub body: Bytes,
     /// The policy version that decided; responses are filtered by the same one.
     pub policy: Arc<Policy>,
+    /// The revision the request speaks (`MCP-Protocol-Version`); `None`: 2025-03-26.
+    pub revision: Option<&'static str>,
     /// The shadow policy would have decided otherwise.
     pub shadow_disagreed: bool,
     /// Redaction counts from a subrequest that carried this request (large bodies), for the
     /// main request's audit record.
     pub subrequest_redactions: Arc<Mutex<Counts>>,
+}
+
+impl Admitted {
+    /// A long-lived stream of server notifications: the GET stream (≤ 2025-11-25) or a
+    /// `subscriptions/listen` (2026-07-28). It may be silent for long between events.
+    pub fn opens_stream(&self) -> bool {
+        match &self.request {
+            None => true,
+            Some(Request::Single(call)) => call.method == jsonrpc::LISTEN,
+            Some(Request::Batch(_)) => false,
+        }
+    }
 }
 
 /// A request the gatekeeper answers itself.
@@ -65,6 +81,10 @@ pub struct State<'a> {
     pub runtime: &'a Arc<Runtime>,
     pub sessions: &'a Sessions,
     pub server_requests: &'a ServerRequests,
+    /// Task ids and the callers who created them.
+    pub tasks: &'a Sessions,
+    /// The `Mcp-Param-*` headers each tool's schema declares, as `tools/list` showed them.
+    pub tool_params: &'a ToolParams,
 }
 
 /// Runs every check for one downstream request; its headers and body must arrive by
@@ -100,7 +120,19 @@ pub async fn admit(
         let limit = settings.max_header_bytes;
         return Err(Box::new(Rejection::HeadersTooLarge { limit }.into()));
     }
-    let version = check_transport(settings, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    check_transport(settings, session).map_err(|e| Box::new(Refusal::from(e)))?;
+    let version = transport::protocol_version(&values(
+        &session.req_header().headers,
+        "mcp-protocol-version",
+    ));
+    let modern = matches!(version, Ok(Some(v)) if transport::is_modern(v));
+    if modern && !has_body {
+        // 2026-07-28 has no GET stream and no sessions to end (Streamable HTTP §"Backward
+        // Compatibility"): change notifications come from a `subscriptions/listen` POST.
+        return Err(Box::new(
+            Rejection::MethodNotAllowed(format!("{method} (MCP 2026-07-28 uses POST only)")).into(),
+        ));
+    }
     let identity = authenticate(runtime, session)
         .await
         .map_err(|e| Box::new(Refusal::from(e)))?;
@@ -115,9 +147,13 @@ pub async fn admit(
             shadow_disagreed: false,
         })
     };
-    check_session(sessions, &identity, session).map_err(with_identity)?;
+    if !modern {
+        // 2026-07-28 requests stand alone: a session id they carry is ignored (and not sent).
+        check_session(sessions, &identity, session).map_err(with_identity)?;
+    }
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
+        let version = version.map_err(|e| with_identity(e.into()))?;
         let resumes = is_resumption(&session.req_header().headers);
         let rule = judge_stream(&policy, &identity, &method, resumes).map_err(with_identity)?;
         return Ok(Admitted {
@@ -126,6 +162,7 @@ pub async fn admit(
             rules: vec![rule],
             body: Bytes::new(),
             policy,
+            revision: version,
             shadow_disagreed: false,
             subrequest_redactions: Arc::default(),
         });
@@ -139,42 +176,20 @@ pub async fn admit(
         refusal.id = id;
         refusal
     })?;
-    let headers = &session.req_header().headers;
-    if let Err(e) = transport::check_mirror_headers(
-        &values(headers, "mcp-method"),
-        &values(headers, "mcp-name"),
-        &request,
-        version,
-    ) {
-        let mut refusal = with_identity(e.into());
-        refusal.id = request.error_id().cloned();
-        refusal.request = Some(request);
-        return Err(refusal);
-    }
-    if matches!(request, Request::Batch(_)) && !settings.allow_batches {
-        let mut refusal = with_identity(Rejection::BadRequest(
-            "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
-        ));
-        refusal.request = Some(request);
-        return Err(refusal);
-    }
-    if let Request::Batch(calls) = &request {
-        // A list answer is filtered per role only as a single response; inside a batch it
-        // would pass unfiltered, so lists must be asked for on their own.
-        if calls.iter().any(|c| c.method.ends_with("/list")) {
-            let mut refusal = with_identity(Rejection::BadRequest(
-                "list methods cannot be batched; send them as single requests".into(),
-            ));
+    // An unsupported revision is refused once the body is read, so the error answers the
+    // request's id (2026-07-28 `UnsupportedProtocolVersionError`).
+    let checked = version
+        .map_err(Rejection::from)
+        .and_then(|v| check_body(state, &identity, session, &request, v).map(|()| v));
+    let version = match checked {
+        Ok(v) => v,
+        Err(rejection) => {
+            let mut refusal = with_identity(rejection);
+            refusal.id = request.error_id().cloned();
             refusal.request = Some(request);
             return Err(refusal);
         }
-    }
-    if let Err(rejection) = check_answers(state.server_requests, &identity, &request) {
-        let mut refusal = with_identity(rejection);
-        refusal.id = request.error_id().cloned();
-        refusal.request = Some(request);
-        return Err(refusal);
-    }
+    };
     let verdict = decide(&policy, &identity, &request);
     let shadow_disagreed = compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
     match verdict {
@@ -184,6 +199,7 @@ pub async fn admit(
             rules,
             body,
             policy,
+            revision: version,
             shadow_disagreed,
             subrequest_redactions: Arc::default(),
         }),
@@ -194,6 +210,70 @@ pub async fn admit(
             request: Some(request),
             shadow_disagreed,
         })),
+    }
+}
+
+/// What the body must satisfy before the policy looks at it: the revision and mirror headers
+/// agree with it, its shape is one we forward, answers answer this caller's requests, and the
+/// tasks it names are the caller's.
+fn check_body(
+    state: &State<'_>,
+    who: &Identity,
+    session: &Session,
+    request: &Request,
+    version: Option<&'static str>,
+) -> Result<(), Rejection> {
+    let headers = &session.req_header().headers;
+    transport::check_revision(request, version)?;
+    let declared = request
+        .calls()
+        .first()
+        .and_then(|c| c.tool())
+        .and_then(|tool| state.tool_params.get(tool));
+    transport::check_mirror(&mirror(headers), request, version, declared.as_deref())?;
+    if let Request::Batch(calls) = request {
+        if !state.runtime.settings.allow_batches {
+            return Err(Rejection::BadRequest(
+                "JSON-RPC batches are not accepted (MCP removed batching in 2025-06-18)".into(),
+            ));
+        }
+        // A list answer is filtered per role only as a single response; inside a batch it
+        // would pass unfiltered, so lists must be asked for on their own.
+        if calls.iter().any(|c| c.method.ends_with("/list")) {
+            return Err(Rejection::BadRequest(
+                "list methods cannot be batched; send them as single requests".into(),
+            ));
+        }
+    }
+    check_answers(state.server_requests, who, request)?;
+    check_tasks(state.tasks, who, request)
+}
+
+/// The mirror headers as sent (`Mcp-Param-*` by the name after the prefix).
+fn mirror(headers: &http::HeaderMap) -> transport::Mirror<'_> {
+    let params = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let suffix = name.as_str().strip_prefix("mcp-param-")?;
+            Some((suffix.to_string(), value.as_bytes()))
+        })
+        .collect();
+    transport::Mirror {
+        method: values(headers, "mcp-method"),
+        name: values(headers, "mcp-name"),
+        params,
+    }
+}
+
+/// A task id must be one this caller created through us, like a session id (MCP 2025-11-25
+/// Tasks §"Security": tasks bind to the authorization context that created them). Unknown and
+/// foreign ids are answered alike, so ids cannot be probed.
+fn check_tasks(tasks: &Sessions, who: &Identity, request: &Request) -> Result<(), Rejection> {
+    let owned = |id: &String| tasks.check(id, who) == Ownership::Owner;
+    if request.calls().iter().all(|c| c.tasks.iter().all(owned)) {
+        Ok(())
+    } else {
+        Err(Rejection::TaskNotFound)
     }
 }
 
@@ -242,6 +322,8 @@ fn judge_stream(
         id: None,
         method: name.to_string(),
         target: CallTarget::Method,
+        revision: None,
+        tasks: Vec::new(),
     };
     let decision = policy.decide(who, &call);
     if decision.allowed {
@@ -294,10 +376,7 @@ fn is_mcp_path(paths: &[String], path: &str) -> bool {
 
 /// Rules of the transport, before any credential is looked at: no token in the query, an
 /// allowed `Origin`, a known protocol revision.
-fn check_transport(
-    settings: &crate::config::Settings,
-    session: &Session,
-) -> Result<Option<&'static str>, Rejection> {
+fn check_transport(settings: &crate::config::Settings, session: &Session) -> Result<(), Rejection> {
     let request = session.req_header();
     transport::check_query(request.uri.query())?;
     transport::check_host(&values(&request.headers, "host"), &settings.allowed_hosts)?;
@@ -306,10 +385,7 @@ fn check_transport(
         &settings.allowed_origins,
         &settings.allowed_hosts,
     )?;
-    Ok(transport::protocol_version(&values(
-        &request.headers,
-        "mcp-protocol-version",
-    ))?)
+    Ok(())
 }
 
 /// A session id must be one this caller created through us (see `session`).
@@ -359,131 +435,6 @@ async fn refetch_keys(runtime: &Arc<Runtime>, token: &str) -> bool {
         tokio::time::timeout(std::time::Duration::from_secs(6), fetch).await,
         Ok(Ok(true))
     )
-}
-
-/// Media type, encoding and size checks that need only the request head.
-fn check_framing(session: &Session, has_body: bool, limit: usize) -> Result<(), Rejection> {
-    let headers = &session.req_header().headers;
-    let content_length = headers.get(http::header::CONTENT_LENGTH);
-    let chunked = headers.contains_key(http::header::TRANSFER_ENCODING);
-    if content_length.is_some() && chunked {
-        return Err(Rejection::BadRequest(
-            "Content-Length together with Transfer-Encoding is not accepted".into(),
-        ));
-    }
-    let declared = match content_length {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .and_then(|s| s.parse::<usize>().ok())
-                .ok_or_else(|| Rejection::BadRequest("invalid Content-Length".into()))?,
-        ),
-    };
-    if !has_body {
-        if chunked || declared.is_some_and(|n| n > 0) {
-            return Err(Rejection::BadRequest(
-                "GET and DELETE must not carry a body".into(),
-            ));
-        }
-        return Ok(());
-    }
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Rejection::TooLarge { limit });
-    }
-    if let Some(enc) = headers.get(http::header::CONTENT_ENCODING) {
-        if !enc.as_bytes().eq_ignore_ascii_case(b"identity") {
-            return Err(Rejection::UnsupportedMedia(
-                "Content-Encoding is not accepted on requests; send the body uncompressed".into(),
-            ));
-        }
-    }
-    let media = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = media.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(Rejection::UnsupportedMedia(
-            "Content-Type must be application/json".into(),
-        ));
-    }
-    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; a server told otherwise would
-    // read other characters than we judged.
-    let other_charset = media.split(';').skip(1).any(|param| {
-        let (name, value) = param.split_once('=').unwrap_or((param, ""));
-        name.trim().eq_ignore_ascii_case("charset")
-            && !value.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-    });
-    if other_charset {
-        return Err(Rejection::UnsupportedMedia(
-            "JSON is UTF-8: a Content-Type naming another charset is not accepted".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Reads the whole body, refusing it once it passes `limit`. Pingora keeps a copy (the retry
-/// buffer) to replay upstream when the body fits in it; larger bodies take the subrequest path.
-async fn read_body(
-    session: &mut Session,
-    limit: usize,
-    deadline: Instant,
-) -> Result<Bytes, Rejection> {
-    tokio::time::timeout_at(deadline.into(), read_body_within(session, limit))
-        .await
-        .unwrap_or(Err(Rejection::RequestTimeout))
-}
-
-async fn read_body_within(session: &mut Session, limit: usize) -> Result<Bytes, Rejection> {
-    if is_expect_continue(session) {
-        let continue_header =
-            ResponseHeader::build(100, Some(0)).map_err(|e| Rejection::Internal(e.to_string()))?;
-        session
-            .write_response_header(Box::new(continue_header), false)
-            .await
-            .map_err(|e| Rejection::Internal(e.to_string()))?;
-    }
-    session.enable_retry_buffering();
-    let mut body = BytesMut::new();
-    loop {
-        let chunk = session
-            .read_request_body()
-            .await
-            .map_err(|e| Rejection::BadRequest(format!("cannot read the request body: {e}")))?;
-        let Some(chunk) = chunk else { break };
-        if body.len() + chunk.len() > limit {
-            drain(session, limit).await;
-            return Err(Rejection::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-/// Reads and discards what is left of an oversized body, up to `budget` bytes or two seconds,
-/// so the client is reading when the 413 arrives (closing on unread data resets the connection
-/// and can destroy the answer before the client sees it).
-async fn drain(session: &mut Session, budget: usize) {
-    let deadline = std::time::Duration::from_secs(2);
-    let _ = tokio::time::timeout(deadline, async {
-        let mut discarded = 0;
-        while discarded < budget {
-            match session.read_request_body().await {
-                Ok(Some(chunk)) => discarded += chunk.len(),
-                _ => break,
-            }
-        }
-    })
-    .await;
-}
-
-fn is_expect_continue(session: &Session) -> bool {
-    session
-        .req_header()
-        .headers
-        .get(http::header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 fn decide(policy: &Policy, who: &Identity, request: &Request) -> Result<Vec<String>, Rejection> {
