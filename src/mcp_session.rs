@@ -120,7 +120,9 @@ impl Sessions {
         let (principal, now) = (Self::principal(who), Instant::now());
         bindings
             .iter()
-            .filter(|(_, b)| b.principal == principal && now.duration_since(b.last_seen) < self.idle)
+            .filter(|(_, b)| {
+                b.principal == principal && now.duration_since(b.last_seen) < self.idle
+            })
             .map(|(id, _)| id.clone())
             .collect()
     }

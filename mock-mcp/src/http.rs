@@ -1,6 +1,7 @@
 //! Streamable HTTP (MCP "Transports"): `POST /mcp` answers as JSON or as an SSE stream,
 //! sessions via `Mcp-Session-Id` (`DELETE` ends one, unknown ones are 404), no GET stream;
-//! plus `/stats`, `/stats/reset` and `/healthz` for tests.
+//! a 2026-07-28 request (`MCP-Protocol-Version`) has no session and may open a
+//! `subscriptions/listen` stream (`modern`); plus `/stats`, `/stats/reset` and `/healthz`.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +15,9 @@ use axum::{Json, Router};
 use serde_json::Value;
 
 use crate::data::Hospital;
-use crate::rpc;
 use crate::stats::Stats;
+use crate::tasks::{self, Tasks};
+use crate::{modern, rpc};
 
 /// Largest request body accepted on `/mcp`.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -25,6 +27,7 @@ const ALLOW: &str = "POST, DELETE";
 pub struct AppState {
     hospital: Mutex<Hospital>,
     sessions: Mutex<HashSet<String>>,
+    tasks: Mutex<Tasks>,
     stats: Mutex<Stats>,
     sse: bool,
     gzip: bool,
@@ -36,6 +39,7 @@ impl AppState {
         AppState {
             hospital: Mutex::new(hospital),
             sessions: Mutex::new(HashSet::new()),
+            tasks: Mutex::default(),
             stats: Mutex::new(Stats::default()),
             sse,
             gzip: false,
@@ -103,7 +107,11 @@ async fn other_path(
 
 async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     state.stats().record_http("POST", &headers, &body);
-    if unknown_session(&state, &headers) {
+    let version = headers
+        .get("mcp-protocol-version")
+        .and_then(|v| v.to_str().ok());
+    let modern = modern::is_modern(version);
+    if !modern && unknown_session(&state, &headers) {
         return json_error(StatusCode::NOT_FOUND, -32001, "Session not found");
     }
     let message: Value = match serde_json::from_slice(&body) {
@@ -121,21 +129,36 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         Value::Array(items) => (true, items.iter().collect()),
         one => (false, vec![one]),
     };
+    if modern && batch {
+        let message = "Invalid Request: 2026-07-28 has no batches";
+        return json_error(StatusCode::BAD_REQUEST, rpc::INVALID_REQUEST, message);
+    }
+    if modern && message.get("method").and_then(Value::as_str) == Some("subscriptions/listen") {
+        state.stats().record_message("subscriptions/listen", None);
+        return listen(state.clone(), &message);
+    }
 
     let mut responses = Vec::with_capacity(messages.len());
+    let mut response_codes = Vec::new();
     let mut all_invalid = true;
     let mut new_session = None;
     for m in messages {
-        let outcome = rpc::handle(state.flavor, &mut lock(&state.hospital), m);
+        let outcome = answer(&state, m, modern);
         state
             .stats()
             .record_message(&outcome.method, outcome.tool.as_deref());
         all_invalid &= outcome.invalid;
-        if outcome.new_session {
+        if outcome.new_session && !modern {
             let id = uuid::Uuid::new_v4().to_string();
             state.sessions().insert(id.clone());
             new_session = Some(id);
         }
+        response_codes.push(
+            outcome
+                .response
+                .as_ref()
+                .and_then(|r| r.pointer("/error/code")?.as_i64()),
+        );
         responses.extend(outcome.response);
     }
     if responses.is_empty() {
@@ -153,6 +176,11 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         // Streamable HTTP: input the server cannot accept gets an HTTP error status.
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
+    let not_found = responses_code(&response_codes) == Some(rpc::METHOD_NOT_FOUND);
+    if modern && !batch && not_found {
+        // 2026-07-28: a method the server does not implement is a 404 with -32601.
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
     if let Some(id) = new_session.and_then(|s| HeaderValue::from_str(&s).ok()) {
         response.headers_mut().insert(SESSION, id);
     }
@@ -160,6 +188,72 @@ async fn post_mcp(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         return gzipped(response).await;
     }
     response
+}
+
+/// One message answered: tasks first (either revision), then what 2026-07-28 answers itself,
+/// then the shared dispatch; a `tools/call` that asked for a task gets one.
+fn answer(state: &AppState, message: &Value, modern: bool) -> rpc::Outcome {
+    let mut tasks = lock(&state.tasks);
+    if let Some(outcome) = tasks.handle(message, modern) {
+        return outcome;
+    }
+    let intercepted = modern.then(|| modern::intercept(message)).flatten();
+    let mut outcome = intercepted
+        .unwrap_or_else(|| rpc::handle(state.flavor, &mut lock(&state.hospital), message));
+    if outcome.method == "tools/call" && tasks::wanted(message, modern) {
+        tasks.create(&mut outcome, modern);
+    }
+    if modern {
+        let method = outcome.method.clone();
+        modern::decorate(&method, &mut outcome);
+    }
+    outcome
+}
+
+/// The single error code of a one-message answer, if it is an error.
+fn responses_code(codes: &[Option<i64>]) -> Option<i64> {
+    match codes {
+        [one] => *one,
+        _ => None,
+    }
+}
+
+/// A `subscriptions/listen` answer: its events at once, then a keep-alive comment every
+/// 15 s until the client goes (counted in `/stats` as `listen.closed`).
+fn listen(state: Arc<AppState>, message: &Value) -> Response {
+    let id = message.get("id").cloned().unwrap_or(Value::Null);
+    let params = message.get("params").and_then(Value::as_object);
+    let first = sse_body(&modern::listen_events(&id, params));
+    state.stats().listen_opened();
+    let guard = ListenGuard(state);
+    let stream = futures_util::stream::unfold((Some(first), guard), |(first, guard)| async move {
+        let chunk = match first {
+            Some(events) => events,
+            None => {
+                tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+                ":\n\n".to_string()
+            }
+        };
+        Some((Ok::<_, std::convert::Infallible>(chunk), (None, guard)))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+/// Counts a listen stream's end when its body is dropped (the client, or the gatekeeper
+/// between, closed the connection).
+struct ListenGuard(Arc<AppState>);
+
+impl Drop for ListenGuard {
+    fn drop(&mut self) {
+        self.0.stats().listen_closed();
+    }
 }
 
 async fn gzipped(response: Response) -> Response {

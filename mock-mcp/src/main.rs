@@ -6,8 +6,10 @@
 mod data;
 mod fhir;
 mod http;
+mod modern;
 mod rpc;
 mod stats;
+mod tasks;
 mod tools;
 
 use std::io::Write;

@@ -16,6 +16,8 @@ pub struct Stats {
     methods: BTreeMap<String, u64>,
     tools: BTreeMap<String, u64>,
     last_request: Value,
+    /// `subscriptions/listen` streams opened and closed (a closed one was cancelled).
+    listen: (u64, u64),
 }
 
 impl Default for Stats {
@@ -30,6 +32,7 @@ impl Default for Stats {
             methods: BTreeMap::new(),
             tools: BTreeMap::new(),
             last_request: Value::Null,
+            listen: (0, 0),
         }
     }
 }
@@ -72,8 +75,17 @@ impl Stats {
         }
     }
 
+    pub fn listen_opened(&mut self) {
+        self.listen.0 += 1;
+    }
+
+    pub fn listen_closed(&mut self) {
+        self.listen.1 += 1;
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
+            "listen": {"opened": self.listen.0, "closed": self.listen.1},
             "total_requests": self.total_requests,
             "http": self.http,
             "methods": self.methods,

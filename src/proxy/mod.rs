@@ -153,7 +153,12 @@ impl ProxyHttp for Gatekeeper {
             Error::explain(ErrorType::InternalError, "forwarding an unadmitted request")
         })?;
         let modern = admitted.revision.is_some_and(crate::transport::is_modern);
-        upstream::rewrite_request_headers(request, &admitted.identity, &ctx.runtime.settings, modern)
+        upstream::rewrite_request_headers(
+            request,
+            &admitted.identity,
+            &ctx.runtime.settings,
+            modern,
+        )
     }
 
     async fn response_filter(

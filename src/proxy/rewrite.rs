@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use super::admit::Admitted;
 use crate::config::Settings;
-use crate::mcp_session::Sessions;
-use crate::transport;
 use crate::jsonrpc::CallTarget;
+use crate::mcp_session::Sessions;
 use crate::redact::Asked;
 use crate::response::{Head, ListFilter, Plan, Rewrite};
+use crate::transport;
 
 /// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
 /// `tasks` says which tasks are the caller's (a `tasks/list` shows only those).

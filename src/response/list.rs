@@ -124,7 +124,9 @@ impl ListFilter {
             ListKind::Prompts => field("name").is_some_and(|n| policy.prompt_visible(who, n)),
             ListKind::Resources => field("uri").is_some_and(|u| policy.resource_visible(who, u)),
             ListKind::ResourceTemplates => policy.all_resources_visible(who),
-            ListKind::Tasks => field("taskId").is_some_and(|id| self.own_tasks.iter().any(|t| t == id)),
+            ListKind::Tasks => {
+                field("taskId").is_some_and(|id| self.own_tasks.iter().any(|t| t == id))
+            }
         }
     }
 }

@@ -228,7 +228,7 @@ impl Rewrite {
                     return whole;
                 }
                 self.observed.note(&whole, self.plan.lists_tools);
-                self.message(&whole).unwrap_or_else(|why| self.cut(why))
+                self.body(&whole).unwrap_or_else(|why| self.cut(why))
             }
             Mode::Sse(_) => self.push_events(chunk, end_of_stream),
         }
@@ -304,6 +304,24 @@ impl Rewrite {
         Ok(out.into_bytes())
     }
 
+    /// A whole JSON body: one message or batch — or, from a server that writes them so,
+    /// several messages one after another (newline-delimited), each rewritten on its own and
+    /// sent on in the same framing.
+    fn body(&mut self, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+        let parts = split_messages(bytes);
+        if parts.len() < 2 {
+            return self.message(bytes);
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        for part in parts {
+            if !out.is_empty() {
+                out.push(b'\n');
+            }
+            out.extend(self.message(part)?);
+        }
+        Ok(out)
+    }
+
     /// One JSON message or batch, filtered then redacted. What cannot be read as JSON is an
     /// error: the caller fails closed.
     fn message(&mut self, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
@@ -372,4 +390,25 @@ fn private_scope(message: Vec<u8>) -> Vec<u8> {
         one => mark(one),
     }
     root.to_json()
+}
+
+/// The JSON values a body holds one after another; one part when it holds a single value or
+/// is not JSON at all (the caller then fails closed on it as a whole).
+fn split_messages(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut values =
+        serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while let Some(next) = values.next() {
+        if next.is_err() {
+            return vec![bytes];
+        }
+        let end = values.byte_offset();
+        parts.push(&bytes[start..end]);
+        start = end;
+    }
+    if parts.is_empty() {
+        return vec![bytes];
+    }
+    parts
 }

@@ -77,5 +77,8 @@ fn created_task(result: &Value) -> Option<&str> {
     let flat = (result.get("resultType").and_then(Value::as_str) == Some("task"))
         .then(|| result.get("taskId"))
         .flatten();
-    nested.or(flat).and_then(Value::as_str).filter(|id| !id.is_empty())
+    nested
+        .or(flat)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
 }

@@ -227,8 +227,13 @@ fn collect(schema: &Value, path: &mut Vec<String>, found: &mut Vec<ParamHeader>)
 /// A mirrored value as the client meant it: visible ASCII, space and tab only (RFC 9110
 /// §5.5), and `=?base64?…?=` decoded (§"Value Encoding"; the markers are case-sensitive).
 fn decode_value(raw: &[u8]) -> Result<String, TransportError> {
-    if raw.iter().any(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b))) {
-        return Err(mismatch("a mirror header holds characters a header may not"));
+    if raw
+        .iter()
+        .any(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b)))
+    {
+        return Err(mismatch(
+            "a mirror header holds characters a header may not",
+        ));
     }
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_matches([' ', '\t']);

@@ -172,8 +172,7 @@ pub fn check_revision(request: &Request, version: Option<&str>) -> Result<(), Tr
     }
     match request {
         Request::Batch(_) => Err(TransportError::NotInRevision(
-            "a 2026-07-28 request body is one JSON-RPC request or notification, not a batch"
-                .into(),
+            "a 2026-07-28 request body is one JSON-RPC request or notification, not a batch".into(),
         )),
         Request::Single(call) if call.target == crate::jsonrpc::CallTarget::Answer => {
             Err(TransportError::NotInRevision(

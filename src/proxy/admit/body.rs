@@ -10,7 +10,11 @@ use pingora::proxy::Session;
 use super::Rejection;
 
 /// Media type, encoding and size checks that need only the request head.
-pub(super) fn check_framing(session: &Session, has_body: bool, limit: usize) -> Result<(), Rejection> {
+pub(super) fn check_framing(
+    session: &Session,
+    has_body: bool,
+    limit: usize,
+) -> Result<(), Rejection> {
     let headers = &session.req_header().headers;
     let content_length = headers.get(http::header::CONTENT_LENGTH);
     let chunked = headers.contains_key(http::header::TRANSFER_ENCODING);
@@ -133,4 +137,3 @@ fn is_expect_continue(session: &Session) -> bool {
         .get(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
-
