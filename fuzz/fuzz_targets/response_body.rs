@@ -38,6 +38,9 @@ fn run(labels: &[&str], method: &str, chunks: &[&[u8]]) -> Vec<u8> {
         id: id.clone(),
         cap: CAP,
         observe: true,
+        lists_tools: false,
+        private_cache: false,
+        read_passed_body: false,
     };
     let mut rewrite = Rewrite::new(plan);
     rewrite.start(&Head {

@@ -17,6 +17,9 @@ fn run(chunks: &[&[u8]]) -> Vec<u8> {
         redactor: Some(redactor()),
         asked: Default::default(),
         observe: false,
+        lists_tools: false,
+        private_cache: false,
+        read_passed_body: false,
         id: serde_json::Value::Null,
         cap: CAP,
     };
