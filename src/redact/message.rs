@@ -111,7 +111,13 @@ pub(super) fn redact_message<'a>(
     }
     strings.keys(obj, &mut tally);
     if !held.is_empty() {
-        held.reattach(message, asked, &mut |text| strings.value(text, &mut tally));
+        let opaque = |text: &str| redactor.scrub_identifiers(text);
+        held.reattach(
+            message,
+            asked,
+            &mut |text| strings.value(text, &mut tally),
+            &opaque,
+        );
     }
     if text_blobs > 0 {
         binary::encode_marked(message);

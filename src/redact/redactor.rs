@@ -167,11 +167,45 @@ impl Redactor {
         known: &KnownValues,
         tally: &mut Tally,
     ) -> Option<String> {
+        self.scrub_where(text, known, tally, &|_| true)
+    }
+
+    /// What the detectors find of the direct identifiers (an SSN, a phone number, a name…)
+    /// in a value that must otherwise pass unaltered (an opaque `requestState`): a date or a
+    /// ZIP there is the server's bookkeeping, not reason to break the round trip.
+    pub(super) fn scrub_identifiers(&self, text: &str) -> Option<String> {
+        let direct = |e: Entity| {
+            use Entity::*;
+            matches!(
+                e,
+                Ssn | Phone | Email | Mrn | MemberId | Card | Npi | Mbi | Name
+            )
+        };
+        self.scrub_where(
+            text,
+            &KnownValues::default(),
+            &mut Tally::default(),
+            &direct,
+        )
+    }
+
+    fn scrub_where(
+        &self,
+        text: &str,
+        known: &KnownValues,
+        tally: &mut Tally,
+        wanted: &dyn Fn(Entity) -> bool,
+    ) -> Option<String> {
         if text.is_empty() || (known.is_empty() && self.detect.is_empty()) {
             return None;
         }
         let mut spans: Vec<(Span, Action)> = known.find(text);
-        for span in self.scanner.find(text) {
+        for span in self
+            .scanner
+            .find(text)
+            .into_iter()
+            .filter(|s| wanted(s.entity))
+        {
             if let Some(action) = self.detect.get(&span.entity) {
                 spans.push((span, *action));
             }

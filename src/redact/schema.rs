@@ -56,7 +56,7 @@ const TASK: Take = Take::Keys(&[
 /// MRTR (2026-07-28, SEP-2322): what a result asks of the client. `inputRequests` is held
 /// whole — its keys are the server's handles, answered by the same keys, and each request's
 /// form is protocol — so only its free text gets the detectors; `requestState` is opaque and
-/// passes unaltered unless it decodes to what the detectors find (see `scrub_loose`).
+/// passes unaltered unless it holds a direct identifier (see `Scrub::state`).
 const ROUND_TRIP: &[&str] = &["resultType", "inputRequests", "requestState"];
 
 /// Results that are all protocol: the handshake, discovery, acknowledgements.
@@ -343,14 +343,21 @@ impl<'a> Held<'a> {
     /// Puts every held member back where its placeholder is. `text` gets each string a held
     /// member carries that is not of its member's strict protocol form, to be scrubbed; a
     /// placeholder the walk removed (its parent went) is simply gone.
+    /// `opaque` scrubs a value that must pass unaltered unless it holds direct identifiers.
     pub(super) fn reattach(
         mut self,
         message: &mut Node<'a>,
         asked: &Asked,
         text: &mut dyn FnMut(&mut Node<'a>),
+        opaque: &dyn Fn(&str) -> Option<String>,
     ) {
+        let mut scrub = Scrub {
+            asked,
+            text,
+            opaque,
+        };
         for (key, value) in &mut self.members {
-            scrub_loose(key, value, asked, text);
+            scrub.loose(key, value);
         }
         let mut slots: Vec<Option<(Text<'a>, Node<'a>)>> =
             self.members.into_iter().map(Some).collect();
@@ -358,58 +365,60 @@ impl<'a> Held<'a> {
     }
 }
 
-/// The strings of a held value that are not of their member's strict form, and its member
-/// names, go to `text`.
-fn scrub_loose<'a>(
-    key: &str,
-    value: &mut Node<'a>,
-    asked: &Asked,
-    text: &mut dyn FnMut(&mut Node<'a>),
-) {
-    match value {
-        Node::String(_) if key == "requestState" => opaque(value, text),
-        Node::String(s) if !strict_form(key, s, asked) => text(value),
-        Node::Array(items) => items
-            .iter_mut()
-            .for_each(|v| scrub_loose(key, v, asked, text)),
-        Node::Object(members) => {
-            for (k, v) in members.iter_mut() {
-                scrub_loose(k, v, asked, text);
-                // A member name a server wrote is text too (an SSN as a key passes nowhere).
-                let mut name = Node::String(k.clone());
-                text(&mut name);
-                if let Node::String(clean) = name {
-                    *k = clean;
-                }
-            }
-        }
-        _ => {}
-    }
+/// How a held value's strings are checked.
+struct Scrub<'s, 'a> {
+    asked: &'s Asked,
+    text: &'s mut dyn FnMut(&mut Node<'a>),
+    opaque: &'s dyn Fn(&str) -> Option<String>,
 }
 
-/// An opaque blob the client must hand back as it came (`requestState`): altering it breaks
-/// the round trip, so it passes byte-identical — unless it, or its Base64 decoding, holds what
-/// the detectors find: then it is scrubbed (and re-encoded), and the server's retry fails
-/// rather than a role reading what it may not.
-fn opaque<'a>(value: &mut Node<'a>, text: &mut dyn FnMut(&mut Node<'a>)) {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    use base64::Engine;
-    let Some(raw) = value.as_str().map(str::to_string) else {
-        return;
-    };
-    let engines = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD];
-    let decoded = engines.iter().find_map(|e| {
-        let bytes = e.decode(&raw).ok()?;
-        Some((*e, String::from_utf8(bytes).ok()?))
-    });
-    let Some((engine, plain)) = decoded else {
-        return text(value);
-    };
-    let mut scrubbed = Node::string(plain.clone());
-    text(&mut scrubbed);
-    if scrubbed.as_str() != Some(plain.as_str()) {
-        let clean = scrubbed.as_str().unwrap_or_default();
-        *value = Node::string(engine.encode(clean));
+impl<'a> Scrub<'_, 'a> {
+    /// The strings of a held value that are not of their member's strict form, and its
+    /// member names, go to `text`; an opaque state to `opaque`.
+    fn loose(&mut self, key: &str, value: &mut Node<'a>) {
+        match value {
+            Node::String(_) if key == "requestState" => self.state(value),
+            Node::String(s) if !strict_form(key, s, self.asked) => (self.text)(value),
+            Node::Array(items) => items.iter_mut().for_each(|v| self.loose(key, v)),
+            Node::Object(members) => {
+                for (k, v) in members.iter_mut() {
+                    self.loose(k, v);
+                    // A member name a server wrote is text too (an SSN as a key passes nowhere).
+                    let mut name = Node::String(k.clone());
+                    (self.text)(&mut name);
+                    if let Node::String(clean) = name {
+                        *k = clean;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An opaque blob the client must hand back as it came (`requestState`, SEP-2322):
+    /// altering it breaks the round trip, so it passes byte-identical — unless it, or its
+    /// Base64 decoding, holds a direct identifier: then that is scrubbed (and re-encoded), and
+    /// the server refuses the retry rather than a role reading what it may not.
+    fn state(&mut self, value: &mut Node<'a>) {
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        use base64::Engine;
+        let Some(raw) = value.as_str().map(str::to_string) else {
+            return;
+        };
+        let engines = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD];
+        let decoded = engines.iter().find_map(|e| {
+            let bytes = e.decode(&raw).ok()?;
+            Some((*e, String::from_utf8(bytes).ok()?))
+        });
+        let clean = match &decoded {
+            Some((engine, plain)) => (self.opaque)(plain).map(|c| engine.encode(c)),
+            None => (self.opaque)(&raw),
+        };
+        if let Some(clean) = clean {
+            *value = Node::string(clean);
+        }
     }
 }
 

@@ -524,6 +524,45 @@ fn server_requests_and_notifications_keep_their_protocol() {
 }
 
 #[test]
+fn a_round_trip_keeps_its_keys_forms_and_state() {
+    use base64::Engine;
+    let state = "eyJsb2NhdGlvbiI6Im5vd2hlcmUifQ";
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required",
+        "inputRequests":{"user_name":{"method":"elicitation/create","params":{
+            "message":"Confirm the chart of Mr. John Smith, SSN 123-45-6789",
+            "requestedSchema":{"type":"object","properties":{"user_name":{"type":"string"}}}}},
+        "ask_llm":{"method":"sampling/createMessage","params":{"maxTokens":9,
+            "messages":[{"role":"user","content":{"type":"text","text":"SSN 123-45-6789"}}]}}},
+        "requestState":state}});
+    let out = answer("tools/call", None, &msg);
+    let asks = &out["result"]["inputRequests"];
+    assert_eq!(asks["user_name"]["method"], "elicitation/create", "{out}");
+    assert_eq!(
+        asks["user_name"]["params"]["requestedSchema"],
+        msg["result"]["inputRequests"]["user_name"]["params"]["requestedSchema"]
+    );
+    assert_eq!(asks["ask_llm"]["params"]["maxTokens"], 9);
+    assert_eq!(
+        out["result"]["requestState"], state,
+        "opaque state passes unaltered"
+    );
+    assert!(!out.to_string().contains("123-45-6789"), "{out}");
+
+    // A state that decodes to PHI is scrubbed (the server will refuse it, nobody reads it).
+    let leaky = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"ssn":"123-45-6789"}"#);
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"resultType":"input_required","requestState":leaky}});
+    let out = answer("tools/call", None, &msg);
+    let got = out["result"]["requestState"].as_str().unwrap();
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(got)
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&decoded).contains("123-45-6789"),
+        "{got}"
+    );
+}
+
+#[test]
 fn a_resource_the_client_named_keeps_its_uri() {
     let uri = "patient://1234567/chart";
     let msg = json!({"jsonrpc":"2.0","id":1,"result":{"contents":[{"uri":uri,"mimeType":"text/plain",
