@@ -182,6 +182,7 @@ fn audit(c: &mut Criterion) {
         session_id: None,
         user_id: Some("1".into()),
         username: Some("yenji100".into()),
+        client_cert: None,
         roles: vec!["Nurse".into()],
         method: "tools/call".into(),
         tool: Some("get_medical_records".into()),

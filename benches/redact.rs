@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
         username: None,
         roles: vec!["Researcher".into()],
         claims: Default::default(),
+        certificate: None,
     };
     let redactor = policy.redactor_for(&who).expect("redactor");
     let mut group = c.benchmark_group("redact");

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # The official MCP conformance suite (@modelcontextprotocol/conformance, server scenarios, all
-# of them) run against our fixture MCP server directly, and then through the gatekeeper:
+# of them: `--suite all`) run against our fixture MCP server directly, and then through the
+# gatekeeper, once per protocol revision ("leg"): 2025-11-25 (sessionful) and 2026-07-28
+# (stateless), the fixture serving both on one endpoint. Per leg REV:
 #
-#   direct          suite ─────────────────────────────────────────▶ fixture
-#   forwarder-only  suite ──▶ forwarder (adds the token) ──────────▶ fixture   (control run)
-#   gk-ConfNone     suite ──▶ forwarder ──▶ mcp-gatekeeper ────────▶ fixture   (profile none)
-#   gk-ConfRedacted suite ──▶ forwarder ──▶ mcp-gatekeeper ────────▶ fixture   (safe_harbor)
+#   direct-REV           suite ─────────────────────────────────────────▶ fixture
+#   forwarder-only-REV   suite ──▶ forwarder (adds the token) ──────────▶ fixture   (control run)
+#   gk-ConfNone-REV      suite ──▶ forwarder ──▶ mcp-gatekeeper ────────▶ fixture   (profile none)
+#   gk-ConfRedacted-REV  suite ──▶ forwarder ──▶ mcp-gatekeeper ────────▶ fixture   (safe_harbor)
 #
-# Every check's status goes to target/conformance/<run>.json; a table compares the runs. Exit
-# status 0 only if the direct run passes everything and every other run has exactly the same
-# statuses. Logs, forwarder traces (every request and response, bodies included) and the
-# gatekeepers' audit trails stay in target/conformance/<run>/ for diagnosis, and
-# <run>/tracediff.txt lists what the gatekeeper changed in the answers, message by message,
-# against the forwarder-only run — also where no check's status changed.
+# Every check's status goes to target/conformance/<run>.json; a table per leg compares its runs
+# (target/conformance/table-REV.txt; table.txt has them all). Exit status 0 only if, in every
+# leg, the direct run passes everything and every other run has exactly the same statuses —
+# except, in the gatekeeper runs, for the checks tests/conformance/allowed-differences.txt
+# allows (where the gatekeeper is deliberately stricter; each listed with its reason). Logs,
+# forwarder traces (every request and response, bodies included) and the gatekeepers' audit
+# trails stay in target/conformance/<run>/ for diagnosis, and <run>/tracediff.txt lists what
+# the gatekeeper changed in the answers, message by message, against the leg's forwarder-only
+# run — also where no check's status changed.
 #
 # CONFORMANCE_POLICY=FILE runs the gatekeeper runs under another policy (to explore; the
 # verdict assumes the roles ConfNone and ConfRedacted may do everything the suite does).
+# CONFORMANCE_REVISIONS="2026-07-28" runs only the legs named (default: both).
 #
 # Needs: the built binaries (BIN, default target/debug: `cargo build --workspace`), python3
-# (free ports), and npm to bootstrap Node 22 from the npm registry (scripts/ensure-node.sh).
+# (free ports), and npm to bootstrap Node 22 from the npm registry (scripts/ensure-node.sh);
+# the suite and the fixture's SDK come from tests/conformance/package-lock.json (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +34,9 @@ GATEKEEPER="$PWD/$BIN/mcp-gatekeeper"
 OUT="$PWD/target/conformance"
 CONF="$PWD/tests/conformance"
 POLICY=$(realpath "${CONFORMANCE_POLICY:-$CONF/policy.yaml}")   # another policy, to explore
-SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}   # seconds for one run of the whole suite
+ALLOW="$CONF/allowed-differences.txt"   # checks where the gatekeeper may differ, with reasons
+read -r -a REVISIONS <<<"${CONFORMANCE_REVISIONS:-2025-11-25 2026-07-28}"
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-600}   # seconds for one run of the whole suite (one leg)
 READY_TIMEOUT=${READY_TIMEOUT:-30}    # seconds for a process to start listening
 
 . scripts/ports.sh # free_port
@@ -101,26 +110,27 @@ wait_for_port() {
 }
 
 # ---- the suite ---------------------------------------------------------------------------------
-# run_suite RUN URL: the whole suite (`--suite all`: pending scenarios too) against URL, then
-# its checks collected into $OUT/RUN.json. The suite's own exit status is not the verdict:
-# the comparison is.
+# run_suite RUN URL REV: the whole suite at protocol revision REV (`--suite all`: pending
+# scenarios too) against URL, then its checks collected into $OUT/RUN.json. The suite's own
+# exit status is not the verdict: the comparison is.
 run_suite() {
-  local run=$1 url=$2 started=$SECONDS
+  local run=$1 url=$2 rev=$3 started=$SECONDS
   mkdir -p "$OUT/$run"
-  echo "── $run: $url"
+  echo "── $run: $url (spec version $rev)"
   # In the background, so that a signal to this script is handled at once (bash runs traps
   # only between foreground commands, but interrupts `wait`).
-  timeout "$SUITE_TIMEOUT" "${SUITE[@]}" server --url "$url" --suite all -o "$OUT/$run/results" \
-    >"$OUT/$run/suite.log" 2>&1 &
+  timeout "$SUITE_TIMEOUT" "${SUITE[@]}" server --url "$url" --spec-version "$rev" --suite all \
+    -o "$OUT/$run/results" >"$OUT/$run/suite.log" 2>&1 &
   local suite_pid=$!
   pids+=("$suite_pid")
   wait "$suite_pid" || true
   forget "$suite_pid"
-  "$NODE" "$CONF/report.mjs" collect "$run" "$OUT/$run/results" "$OUT/$run.json" | sed 's/^/   /'
+  "$NODE" "$CONF/report.mjs" collect "$run" "$OUT/$run/results" "$OUT/$run.json" "$rev" | sed 's/^/   /'
   echo "   ($((SECONDS - started)) s; suite output: $OUT/$run/suite.log)"
 }
 
 # ---- the fixture server ------------------------------------------------------------------------
+# One process for every leg and run: it serves 2025-11-25 and 2026-07-28 on the same endpoint.
 mkdir -p "$OUT/fixture"
 "$NODE" "$CONF/fixture-server.mjs" 0 >"$OUT/fixture/fixture.log" 2>&1 &
 FIXTURE_PID=$!
@@ -168,18 +178,18 @@ EOF
   wait_for_port "$GK_PID" "$port"
 }
 
-# through_gatekeeper RUN ROLE: gatekeeper + forwarder for ROLE, the suite through them, both
-# stopped after. Ports are picked free a moment before use (Pingora binds by address), so a
-# start that loses the race is retried with new ones.
+# through_gatekeeper RUN ROLE REV: gatekeeper + forwarder for ROLE, the suite at REV through
+# them, both stopped after. Ports are picked free a moment before use (Pingora binds by
+# address), so a start that loses the race is retried with new ones.
 through_gatekeeper() {
-  local run=$1 role=$2 attempt gk_port fwd_port
+  local run=$1 role=$2 rev=$3 attempt gk_port fwd_port
   mkdir -p "$OUT/$run"
   for attempt in 1 2 3; do
     gk_port=$(free_port)
     fwd_port=$(free_port)
     if start_gatekeeper "$run" "$gk_port" "$fwd_port"; then
       if start_forwarder "$run" "$role" "http://127.0.0.1:$gk_port" "$fwd_port"; then
-        run_suite "$run" "http://127.0.0.1:$fwd_port/mcp"
+        run_suite "$run" "http://127.0.0.1:$fwd_port/mcp" "$rev"
         stop "$FWD_PID"
         stop "$GK_PID"
         return 0
@@ -193,32 +203,58 @@ through_gatekeeper() {
   return 1
 }
 
-run_suite direct "$FIXTURE_URL"
-
-# Control: the forwarder alone in front of the fixture must change nothing.
-mkdir -p "$OUT/forwarder-only"
-start_forwarder forwarder-only ConfNone "$FIXTURE_BASE" 0
-FWD_PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$OUT/forwarder-only/forwarder.log" | grep -o '[0-9]*$')
-run_suite forwarder-only "http://127.0.0.1:$FWD_PORT/mcp"
-stop "$FWD_PID"
-
-through_gatekeeper gk-ConfNone ConfNone
-through_gatekeeper gk-ConfRedacted ConfRedacted
-
-# What the gatekeeper changed in the answers, whether or not a check noticed.
-for run in gk-ConfNone gk-ConfRedacted; do
-  "$NODE" "$CONF/report.mjs" tracediff "$OUT/forwarder-only/trace.jsonl" "$OUT/$run/trace.jsonl" \
-    >"$OUT/$run/tracediff.txt"
+# ---- the legs -------------------------------------------------------------------------------
+for rev in "${REVISIONS[@]}"; do
   echo
-  echo "── $run: answers that differ from forwarder-only ($OUT/$run/tracediff.txt)"
-  if [ -s "$OUT/$run/tracediff.txt" ]; then sed 's/^/   /' "$OUT/$run/tracediff.txt"; else echo "   none"; fi
+  echo "════ protocol revision $rev"
+  run_suite "direct-$rev" "$FIXTURE_URL" "$rev"
+
+  # Control: the forwarder alone in front of the fixture must change nothing.
+  mkdir -p "$OUT/forwarder-only-$rev"
+  start_forwarder "forwarder-only-$rev" ConfNone "$FIXTURE_BASE" 0
+  FWD_PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$OUT/forwarder-only-$rev/forwarder.log" | grep -o '[0-9]*$')
+  run_suite "forwarder-only-$rev" "http://127.0.0.1:$FWD_PORT/mcp" "$rev"
+  stop "$FWD_PID"
+
+  through_gatekeeper "gk-ConfNone-$rev" ConfNone "$rev"
+  through_gatekeeper "gk-ConfRedacted-$rev" ConfRedacted "$rev"
+
+  # What the gatekeeper changed in the answers, whether or not a check noticed.
+  for run in "gk-ConfNone-$rev" "gk-ConfRedacted-$rev"; do
+    "$NODE" "$CONF/report.mjs" tracediff "$OUT/forwarder-only-$rev/trace.jsonl" "$OUT/$run/trace.jsonl" \
+      >"$OUT/$run/tracediff.txt"
+    echo
+    echo "── $run: answers that differ from forwarder-only-$rev ($OUT/$run/tracediff.txt)"
+    if [ -s "$OUT/$run/tracediff.txt" ]; then sed 's/^/   /' "$OUT/$run/tracediff.txt"; else echo "   none"; fi
+  done
 done
 
 echo
-echo "results: $OUT/<run>.json; table: $OUT/table.txt; per-run logs and traces: $OUT/<run>/ (${SECONDS}s)"
-echo
-# The verdict last: the table, the differences, and one 'conformance: N passed, M failed' line.
+echo "results: $OUT/<run>.json; tables: $OUT/table-<revision>.txt, $OUT/table.txt;"
+echo "per-run logs and traces: $OUT/<run>/ (${SECONDS}s)"
+# The verdict last: per leg, the table, the differences and a 'conformance REV: N passed,
+# M failed' line; then one 'conformance: N passed, M failed' line for all legs.
 status=0
-"$NODE" "$CONF/report.mjs" compare "$OUT/direct.json" "$OUT/forwarder-only.json" \
-  "$OUT/gk-ConfNone.json" "$OUT/gk-ConfRedacted.json" | tee "$OUT/table.txt" || status=$?
+passed=0
+failed=0
+allowed=0
+: >"$OUT/table.txt"
+for rev in "${REVISIONS[@]}"; do
+  echo
+  echo "════ verdict, protocol revision $rev"
+  leg=0
+  "$NODE" "$CONF/report.mjs" compare --allow "$ALLOW" --allow-in "gk-ConfNone-$rev,gk-ConfRedacted-$rev" \
+    --label "$rev" "$OUT/direct-$rev.json" "$OUT/forwarder-only-$rev.json" \
+    "$OUT/gk-ConfNone-$rev.json" "$OUT/gk-ConfRedacted-$rev.json" >"$OUT/table-$rev.txt" || leg=$?
+  cat "$OUT/table-$rev.txt"
+  { echo "════ protocol revision $rev"; cat "$OUT/table-$rev.txt"; echo; } >>"$OUT/table.txt"
+  [ "$leg" -eq 0 ] || status=1
+  counts=$(grep -E "^conformance $rev: " "$OUT/table-$rev.txt" | tail -n 1) || { status=1; continue; }
+  passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$counts")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$counts")))
+  allowed=$((allowed + $(grep -oE '[0-9]+ allowed' <<<"$counts" | grep -oE '[0-9]+' || echo 0)))
+done
+echo
+echo "conformance: $passed passed, $failed failed$([ "$allowed" -eq 0 ] || echo ", $allowed allowed")" |
+  tee -a "$OUT/table.txt"
 exit "$status"

@@ -74,6 +74,18 @@ pub struct Identity {
     pub roles: Vec<String>,
     /// Every claim, for policy conditions such as `patient_id`.
     pub claims: Map<String, Value>,
+    /// The client certificate the connection was made with, verified by the listener's TLS
+    /// (mutual TLS); `None` on plain HTTP or without one.
+    pub certificate: Option<Certificate>,
+}
+
+/// A verified client certificate, as the policy and the audit trail read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// The subject, RFC 4514 form (`CN=webapp, O=Hospital`).
+    pub subject: String,
+    /// Its DNS, URI and e-mail subject alternative names.
+    pub sans: Vec<String>,
 }
 
 impl Identity {
@@ -147,6 +159,7 @@ pub fn identity_from_claims(claims: Map<String, Value>) -> Result<Identity, Auth
         username,
         roles,
         claims,
+        certificate: None,
     })
 }
 

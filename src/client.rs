@@ -78,11 +78,63 @@ pub enum CallError {
     Unreachable { url: String, reason: String },
 }
 
+/// How the client speaks HTTPS: the CA to trust instead of the system roots, and a client
+/// certificate for a listener that asks for one (mutual TLS).
+#[derive(Debug, Default, Clone)]
+pub struct Tls {
+    pub ca_file: Option<std::path::PathBuf>,
+    pub cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl Tls {
+    fn config(&self) -> Result<ureq::tls::TlsConfig, CallError> {
+        use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
+        let bad = |what: &std::path::Path, e: &dyn std::fmt::Display| CallError::Unreachable {
+            url: what.display().to_string(),
+            reason: e.to_string(),
+        };
+        let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| bad(p, &e));
+        let mut config = TlsConfig::builder();
+        if let Some(ca) = &self.ca_file {
+            let pem = read(ca)?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            config = config.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        if let Some((cert, key)) = &self.cert {
+            let chain = ureq::tls::parse_pem(&read(cert)?)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect::<Vec<Certificate<'static>>>();
+            let key = PrivateKey::from_pem(&read(key)?).map_err(|e| bad(key, &e))?;
+            config = config.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+        }
+        Ok(config.build())
+    }
+}
+
 /// Sends `body` (with the Bearer token, when given) and returns the response body on success.
 pub fn send(url: &str, token: Option<&str>, body: &Value) -> Result<String, CallError> {
+    send_with(url, token, body, &Tls::default())
+}
+
+/// `send`, speaking HTTPS as `tls` says.
+pub fn send_with(
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+    tls: &Tls,
+) -> Result<String, CallError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
+        .tls_config(tls.config()?)
         .build()
         .into();
     let mut request = agent.post(url);

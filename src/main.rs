@@ -103,6 +103,15 @@ struct CallArgs {
     /// Send no Authorization header at all (to see the gatekeeper refuse).
     #[arg(long)]
     no_token: bool,
+    /// Trust this CA (PEM) for an https:// URL instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Present this client certificate (PEM) to a listener that asks for one; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Tool name (sent as tools/call) or MCP method (e.g. tools/list).
     target: String,
     /// String argument k=v; repeat for several.
@@ -268,6 +277,7 @@ fn redact(
         username: None,
         roles,
         claims: Map::new(),
+        certificate: None,
     };
     let Some(redactor) = policy.redactor_for(&who) else {
         std::io::stdout().write_all(&input)?;
@@ -280,7 +290,7 @@ fn redact(
         redactor: Some(redactor),
         asked: mcp_gatekeeper::redact::Asked::new([(None, answers, None)]),
         observe: false,
-        lists_tools: false,
+        watch: Default::default(),
         private_cache: false,
         read_passed_body: false,
         id: Value::Null,
@@ -390,7 +400,11 @@ fn call(args: CallArgs) -> anyhow::Result<ExitCode> {
         args.legacy,
         1,
     );
-    match client::send(&args.url, token.as_deref(), &body) {
+    let tls = client::Tls {
+        ca_file: args.cacert,
+        cert: args.cert.zip(args.key),
+    };
+    match client::send_with(&args.url, token.as_deref(), &body, &tls) {
         Ok(text) => {
             println!("{}", text.trim_end());
             Ok(ExitCode::SUCCESS)

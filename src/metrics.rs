@@ -54,6 +54,7 @@ pub struct Metrics {
     redactions: IntCounterVec,
     connections_refused: IntCounter,
     open_connections: IntGauge,
+    tls_expiry: IntGaugeVec,
 }
 
 fn counter_vec(
@@ -111,7 +112,16 @@ impl Metrics {
             "Downstream connections being served (at most limits.max_connections)",
         )?;
         r.register(Box::new(open_connections.clone()))?;
+        let tls_expiry = IntGaugeVec::new(
+            Opts::new(
+                "gatekeeper_tls_certificate_expiry_timestamp_seconds",
+                "Unix time the certificate in use expires (notAfter), by listener",
+            ),
+            &["listener"],
+        )?;
+        r.register(Box::new(tls_expiry.clone()))?;
         Ok(Metrics {
+            tls_expiry,
             open_connections,
             connections_refused,
             requests: counter_vec(
@@ -219,6 +229,13 @@ impl Metrics {
         self.policy_info.reset();
         self.policy_info.with_label_values(&[version]).set(1);
         self.last_reload.set(unix_now());
+    }
+
+    /// The certificate `listener` serves now expires at `not_after` (Unix seconds).
+    pub fn tls_expiry(&self, listener: &'static str, not_after: i64) {
+        self.tls_expiry
+            .with_label_values(&[listener])
+            .set(not_after);
     }
 
     pub fn upstream_latency(&self, duration: Duration) {

@@ -38,7 +38,7 @@ fn run(labels: &[&str], method: &str, chunks: &[&[u8]]) -> Vec<u8> {
         id: id.clone(),
         cap: CAP,
         observe: true,
-        lists_tools: false,
+        watch: Default::default(),
         private_cache: false,
         read_passed_body: false,
     };

@@ -17,7 +17,7 @@ fn run(chunks: &[&[u8]]) -> Vec<u8> {
         redactor: Some(redactor()),
         asked: Default::default(),
         observe: false,
-        lists_tools: false,
+        watch: Default::default(),
         private_cache: false,
         read_passed_body: false,
         id: serde_json::Value::Null,

@@ -1,7 +1,8 @@
 //! `mock-mcp`: a small synthetic hospital served as an MCP server over Streamable HTTP, so
 //! mcp-gatekeeper's demo and tests have a real upstream that counts what reaches it.
 //! This file owns the command line, startup (the ready line) and shutdown on SIGINT/SIGTERM;
-//! `--fhir` serves the same patients as FHIR R4 / US Core resources (`fhir`).
+//! `--fhir` serves the same patients as FHIR R4 / US Core resources (`fhir`); `--tls-cert`
+//! and `--tls-key` serve HTTPS (`tls`).
 
 mod data;
 mod fhir;
@@ -10,6 +11,7 @@ mod modern;
 mod rpc;
 mod stats;
 mod tasks;
+mod tls;
 mod tools;
 
 use std::io::Write;
@@ -44,6 +46,12 @@ struct Cli {
     /// A hospital data set (JSON) to serve instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -72,15 +80,29 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Tests and the demo read this line to learn the port and to know we are ready.
+    let acceptor = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "mock-mcp listening on http://{addr}")
+    writeln!(out, "mock-mcp listening on {scheme}://{addr}")
         .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(out);
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    let app = http::router(state);
+    match acceptor {
+        Some(acceptor) => {
+            tokio::select! {
+                () = tls::serve(listener, acceptor, app) => Ok(()),
+                () = shutdown_signal() => Ok(()),
+            }
+        }
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

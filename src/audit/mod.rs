@@ -20,6 +20,10 @@ pub struct AuditRecord {
     pub user_id: Option<String>,
     pub username: Option<String>,
     pub roles: Vec<String>,
+    /// The subject of the verified client certificate the request came with (mutual TLS);
+    /// the subject only, never the certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
     pub method: String,
     pub tool: Option<String>,
     pub calls: usize,

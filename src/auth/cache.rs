@@ -95,6 +95,7 @@ mod tests {
             username: None,
             roles: vec!["Nurse".into()],
             claims: Default::default(),
+            certificate: None,
         })
     }
 

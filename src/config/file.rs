@@ -36,6 +36,54 @@ pub struct ConfigFile {
     pub mcp_paths: Vec<String>,
     pub resource_metadata: ResourceMetadataFile,
     pub sessions: SessionsFile,
+    /// TLS on the MCP listener; absent: plain HTTP (loopback next to its client only).
+    pub tls: Option<TlsFile>,
+    /// How an `https://` upstream is verified, and the certificate we show it.
+    pub upstream_tls: UpstreamTlsFile,
+}
+
+/// The listener's certificate (PEM, chain first to last) and key, and client certificates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// CA bundle (PEM) client certificates must chain to; set: mutual TLS.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
+    /// `required` (default with a `client_ca_file`): no handshake without a certificate from
+    /// that CA; `optional`: a certificate is verified when presented.
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+    /// `/readyz` and the log warn when a certificate expires within this many days.
+    #[serde(default = "default_expiry_warning_days")]
+    pub expiry_warning_days: u64,
+}
+
+fn default_expiry_warning_days() -> u64 {
+    14
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    Required,
+    Optional,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamTlsFile {
+    /// CA bundle (PEM) the upstream's certificate must chain to; default: the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Our client certificate and key (PEM), for an upstream that asks for one (mTLS).
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    /// The name checked against the upstream's certificate and sent as SNI; default: the
+    /// upstream URL's host.
+    pub server_name: Option<String>,
+    /// Skip verifying the upstream's certificate. For a lab only: logged loudly at start-up.
+    pub insecure_skip_verify: bool,
 }
 
 /// RFC 9728 protected resource metadata, served at `/.well-known/oauth-protected-resource`.

@@ -14,8 +14,14 @@ impl Settings {
         if new.threads != self.threads {
             needs_restart.push("threads");
         }
-        if new.upstream.authority != self.upstream.authority {
+        if new.upstream.authority != self.upstream.authority
+            || new.upstream.tls != self.upstream.tls
+        {
             needs_restart.push("upstream");
+        }
+        if new.tls != self.tls {
+            // The certificate files themselves reload live (see `tls`); which files, not.
+            needs_restart.push("tls");
         }
         if new.max_connections != self.max_connections {
             needs_restart.push("limits.max_connections");
@@ -38,6 +44,7 @@ impl Settings {
             max_connections: self.max_connections,
             session_capacity: self.session_capacity,
             session_idle: self.session_idle,
+            tls: self.tls.clone(),
             ..new
         };
         (merged, needs_restart)

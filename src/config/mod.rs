@@ -67,6 +67,7 @@ pub struct Settings {
     pub resource_metadata: ResourceMetadata,
     pub session_capacity: usize,
     pub session_idle: Duration,
+    pub tls: Option<ListenerTls>,
 }
 
 /// What `/.well-known/oauth-protected-resource` says (RFC 9728 §2).
@@ -95,6 +96,29 @@ impl std::fmt::Debug for Settings {
 pub struct Upstream {
     pub addr: SocketAddr,
     pub authority: String,
+    /// Set for an `https://` upstream.
+    pub tls: Option<UpstreamTls>,
+}
+
+/// How the gatekeeper speaks TLS to an `https://` upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamTls {
+    /// Sent as SNI and checked against the certificate.
+    pub server_name: String,
+    pub ca_file: Option<PathBuf>,
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    pub insecure_skip_verify: bool,
+}
+
+/// TLS on the MCP listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
+    /// With a `client_ca_file`: whether a client certificate is required.
+    pub client_cert_required: bool,
+    pub expiry_warning: Duration,
 }
 
 #[derive(Clone)]
@@ -186,9 +210,13 @@ impl Settings {
             &listen,
             file.resource_metadata.resource.as_deref(),
         );
+        let tls = validate::listener_tls(file.tls)?;
+        let upstream = parse_upstream(&upstream_url)?;
+        let upstream = validate::upstream_tls(upstream, file.upstream_tls)?;
         Ok(Settings {
             listen,
-            upstream: parse_upstream(&upstream_url)?,
+            upstream,
+            tls,
             policy_path,
             shadow_policy_path: env
                 .shadow_policy

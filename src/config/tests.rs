@@ -44,7 +44,7 @@ fn missing_secret_is_a_clear_error() {
 #[test]
 fn bad_values_are_refused() {
     for (k, v) in [
-        ("upstream", "https://127.0.0.1:5000"),
+        ("upstream", "ftp://127.0.0.1:5000"),
         ("upstream", "http://127.0.0.1:5000/mcp"),
         ("upstream", "127.0.0.1:5000"),
         ("listen", "8080"),
@@ -58,6 +58,38 @@ fn bad_values_are_refused() {
     };
     assert!(Settings::from_parts(ConfigFile::default(), &e).is_err());
     assert!(serde_yaml_ng::from_str::<ConfigFile>("lisen: x").is_err());
+}
+
+#[test]
+fn tls_settings_are_checked_at_load() {
+    let load = |yaml: &str| {
+        let file: ConfigFile = serde_yaml_ng::from_str(yaml).unwrap();
+        Settings::from_parts(file, &env())
+    };
+    let s = load("upstream: https://127.0.0.1:8443\n").unwrap();
+    let tls = s.upstream.tls.unwrap();
+    assert_eq!(
+        (tls.server_name.as_str(), tls.insecure_skip_verify),
+        ("127.0.0.1", false)
+    );
+    let s = load("upstream: https://localhost\n").unwrap();
+    assert_eq!(s.upstream.addr.port(), 443);
+    for bad in [
+        "upstream_tls: {insecure_skip_verify: true}\n",
+        "upstream: https://localhost\nupstream_tls: {cert_file: Cargo.toml}\n",
+        "upstream: https://localhost\nupstream_tls: {ca_file: /no/such/file}\n",
+        "tls: {cert_file: /no/such/cert, key_file: Cargo.toml}\n",
+        "tls: {cert_file: Cargo.toml, key_file: Cargo.toml, client_auth: optional}\n",
+    ] {
+        assert!(load(bad).is_err(), "{bad}");
+    }
+    let s =
+        load("tls: {cert_file: Cargo.toml, key_file: Cargo.toml, client_ca_file: Cargo.toml}\n")
+            .unwrap();
+    assert!(
+        s.tls.unwrap().client_cert_required,
+        "a client CA alone means required"
+    );
 }
 
 #[test]

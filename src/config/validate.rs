@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
-use super::{ConfigError, ConfigFile, Env, ProviderFile, Upstream};
+use super::file::{ClientAuth, TlsFile, UpstreamTlsFile};
+use super::{ConfigError, ConfigFile, Env, ListenerTls, ProviderFile, Upstream, UpstreamTls};
 use crate::auth::{KeySource, ProviderConfig};
 
 pub(super) fn metrics_listen(env: &Env, file: &ConfigFile) -> Result<Option<String>, ConfigError> {
@@ -114,27 +115,29 @@ pub(super) fn check_host_port(value: &str, what: &str) -> Result<(), ConfigError
     }
 }
 
-/// `GATEKEEPER_UPSTREAM` is a base URL: `http://host:port`, no path.
+/// `GATEKEEPER_UPSTREAM` is a base URL: `http://host:port` or `https://host:port`, no path.
 pub(super) fn parse_upstream(url: &str) -> Result<Upstream, ConfigError> {
     let invalid = |why: &str| {
         ConfigError::Invalid(format!(
-            "GATEKEEPER_UPSTREAM '{url}' {why} (expected http://host:port)"
+            "GATEKEEPER_UPSTREAM '{url}' {why} (expected http://host:port or https://host:port)"
         ))
     };
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("must start with http:// (TLS upstreams are not supported yet)"))?;
+    let (rest, tls, default_port) =
+        match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (rest, false, 80),
+            (_, Some(rest)) => (rest, true, 443),
+            _ => return Err(invalid("must start with http:// or https://")),
+        };
     let authority = rest.trim_end_matches('/');
     if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
         return Err(invalid("must not carry a path, query or credentials"));
     }
-    let with_port = if authority
+    let port = authority
         .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
+        .filter(|(_, p)| p.parse::<u16>().is_ok());
+    let (host, with_port) = match port {
+        Some((host, _)) => (host, authority.to_string()),
+        None => (authority, format!("{authority}:{default_port}")),
     };
     let addr = with_port
         .to_socket_addrs()
@@ -144,7 +147,87 @@ pub(super) fn parse_upstream(url: &str) -> Result<Upstream, ConfigError> {
     Ok(Upstream {
         addr,
         authority: authority.to_string(),
+        tls: tls.then(|| UpstreamTls {
+            server_name: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            ca_file: None,
+            client_cert: None,
+            insecure_skip_verify: false,
+        }),
     })
+}
+
+/// `upstream_tls` applies to an `https://` upstream only; its files must be readable now.
+pub(super) fn upstream_tls(
+    mut upstream: Upstream,
+    file: UpstreamTlsFile,
+) -> Result<Upstream, ConfigError> {
+    let configured = file.ca_file.is_some()
+        || file.cert_file.is_some()
+        || file.key_file.is_some()
+        || file.server_name.is_some()
+        || file.insecure_skip_verify;
+    let Some(tls) = upstream.tls.as_mut() else {
+        if configured {
+            return Err(ConfigError::Invalid(
+                "upstream_tls is set but the upstream is http://; use https:// or remove it".into(),
+            ));
+        }
+        return Ok(upstream);
+    };
+    for path in [&file.ca_file, &file.cert_file, &file.key_file]
+        .into_iter()
+        .flatten()
+    {
+        readable(path, "upstream_tls")?;
+    }
+    tls.client_cert = match (file.cert_file, file.key_file) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err(ConfigError::Invalid(
+                "upstream_tls.cert_file and upstream_tls.key_file go together".into(),
+            ))
+        }
+    };
+    tls.ca_file = file.ca_file;
+    tls.insecure_skip_verify = file.insecure_skip_verify;
+    if let Some(name) = file.server_name.filter(|n| !n.is_empty()) {
+        tls.server_name = name;
+    }
+    Ok(upstream)
+}
+
+/// The listener's TLS: both files readable; mutual TLS only with a CA to verify against.
+pub(super) fn listener_tls(file: Option<TlsFile>) -> Result<Option<ListenerTls>, ConfigError> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    readable(&file.cert_file, "tls.cert_file")?;
+    readable(&file.key_file, "tls.key_file")?;
+    if let Some(ca) = &file.client_ca_file {
+        readable(ca, "tls.client_ca_file")?;
+    }
+    if file.client_auth.is_some() && file.client_ca_file.is_none() {
+        return Err(ConfigError::Invalid(
+            "tls.client_auth needs tls.client_ca_file (the CA client certificates chain to)".into(),
+        ));
+    }
+    Ok(Some(ListenerTls {
+        client_cert_required: file.client_auth != Some(ClientAuth::Optional),
+        cert_file: file.cert_file,
+        key_file: file.key_file,
+        client_ca_file: file.client_ca_file,
+        expiry_warning: Duration::from_secs(file.expiry_warning_days.saturating_mul(86_400)),
+    }))
+}
+
+fn readable(path: &Path, what: &str) -> Result<(), ConfigError> {
+    std::fs::metadata(path)
+        .map(|_| ())
+        .map_err(|e| ConfigError::Invalid(format!("{what}: {}: {e}", path.display())))
 }
 
 /// The `Host` names accepted: as configured; else loopback's own names for a loopback

@@ -416,6 +416,13 @@ fn classify(method: &str, params: Option<Map<String, Value>>) -> Result<CallTarg
             };
             Ok(CallTarget::Completion { of })
         }
+        // Without a `uri` there is nothing to watch: judged by the method alone (2026-07-28
+        // removed these methods; its servers answer 404 and the probe must reach them).
+        "resources/subscribe" | "resources/unsubscribe"
+            if params.as_ref().is_none_or(|p| !p.contains_key("uri")) =>
+        {
+            Ok(CallTarget::Method)
+        }
         "resources/subscribe" | "resources/unsubscribe" => {
             let mut p = params.ok_or("a subscription needs params")?;
             Ok(CallTarget::Subscription {

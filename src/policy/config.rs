@@ -42,6 +42,30 @@ pub struct GrantSpec {
     /// Prompt names for `prompts/get`, exact or `"*"`.
     #[serde(default)]
     pub prompts: Vec<String>,
+    /// The grants hold only for a caller who connected with a verified client certificate
+    /// (mutual TLS) matching this: `{}` any, or a `subject` and/or a `san` exactly.
+    #[serde(default)]
+    pub client_certificate: Option<CertificateMatch>,
+}
+
+/// What a client certificate must say; every member given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateMatch {
+    /// The subject, RFC 4514 form as the gatekeeper prints it (`CN=webapp, O=Hospital`).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// One of its DNS, URI or e-mail subject alternative names.
+    #[serde(default)]
+    pub san: Option<String>,
+}
+
+impl CertificateMatch {
+    pub fn holds(&self, cert: Option<&crate::auth::Certificate>) -> bool {
+        let Some(cert) = cert else { return false };
+        self.subject.as_ref().is_none_or(|s| *s == cert.subject)
+            && self.san.as_ref().is_none_or(|n| cert.sans.contains(n))
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use config::{ArgMatch, PolicyFile};
-use config::{GrantSpec, ToolSpec};
+use config::{CertificateMatch, GrantSpec, ToolSpec};
 use resource::ResourcePattern;
 
 use crate::auth::Identity;
@@ -126,6 +126,9 @@ impl std::fmt::Debug for Redaction {
 
 #[derive(Debug, Default, Clone)]
 struct Grants {
+    /// Client certificates the caller must have connected with (this role's and those it
+    /// inherits); empty: none needed.
+    certificate: Vec<CertificateMatch>,
     methods: Vec<(MethodPattern, String)>,
     tools: HashMap<String, Vec<ToolRule>>,
     any_tool: Vec<ToolRule>,
@@ -313,9 +316,16 @@ impl Policy {
         self.grants_for(who).any(|g| g.any_resource)
     }
 
+    /// The grants that apply to `who`: the authenticated caller's and each role's — a role
+    /// that needs a client certificate only when the connection came with a matching one.
     fn grants_for<'a>(&'a self, who: &'a Identity) -> impl Iterator<Item = &'a Grants> {
         std::iter::once(&self.authenticated)
             .chain(who.roles.iter().filter_map(|r| self.roles.get(r)))
+            .filter(|g| {
+                g.certificate
+                    .iter()
+                    .all(|m| m.holds(who.certificate.as_ref()))
+            })
     }
 }
 
@@ -489,6 +499,7 @@ fn visit(
 fn compile_grants(prefix: &str, spec: &GrantSpec) -> Result<Grants, PolicyError> {
     let invalid = |m: String| PolicyError::Invalid(format!("{prefix}: {m}"));
     let mut g = Grants::default();
+    g.certificate.extend(spec.client_certificate.clone());
     for m in &spec.methods {
         let pattern = MethodPattern::parse(m).map_err(invalid)?;
         g.methods.push((pattern, format!("{prefix}.methods.{m}")));
@@ -538,6 +549,7 @@ fn compile_grants(prefix: &str, spec: &GrantSpec) -> Result<Grants, PolicyError>
 
 impl Grants {
     fn merge(&mut self, other: Grants) {
+        self.certificate.extend(other.certificate);
         self.methods.extend(other.methods);
         for (tool, rules) in other.tools {
             self.tools.entry(tool).or_default().extend(rules);

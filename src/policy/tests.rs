@@ -14,6 +14,7 @@ fn who(roles: &[&str], claims: Value) -> Identity {
         username: None,
         roles: roles.iter().map(|r| r.to_string()).collect(),
         claims: claims.as_object().cloned().unwrap_or_default(),
+        certificate: None,
     }
 }
 

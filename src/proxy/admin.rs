@@ -1,6 +1,7 @@
 //! The operators' listener (`GATEKEEPER_METRICS_LISTEN`): `GET /metrics` (Prometheus text),
-//! `/healthz` (the process answers) and `/readyz` (a policy is loaded and the upstream accepts
-//! connections). It carries no MCP traffic and needs no token; bind it to a private address.
+//! `/healthz` (the process answers) and `/readyz` (a policy is loaded, the upstream accepts
+//! connections, the listener's certificate has not expired — and whether it expires soon). It
+//! carries no MCP traffic and needs no token; bind it to a private address.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +14,35 @@ use serde_json::json;
 
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::tls::certs::LiveCert;
 
 pub struct Admin {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
+    /// The listener's certificate, when it serves TLS.
+    pub certificate: Option<Expiry>,
+}
+
+/// A certificate to report on, and how early its expiry is worth a warning.
+pub struct Expiry {
+    pub cert: Arc<LiveCert>,
+    pub warning: Duration,
+}
+
+impl Expiry {
+    /// `(expired, expires within the warning, what to report)`.
+    fn report(&self) -> (bool, bool, serde_json::Value) {
+        let not_after = self.cert.not_after();
+        let left = not_after - chrono::Utc::now().timestamp();
+        let warning = left < self.warning.as_secs() as i64;
+        let at = chrono::DateTime::from_timestamp(not_after, 0).map(|t| t.to_rfc3339());
+        let report = json!({
+            "expires_at": at,
+            "expires_in_days": left.div_euclid(86_400),
+            "warning": warning.then_some("the listener's certificate expires soon: renew it"),
+        });
+        (left <= 0, warning, report)
+    }
 }
 
 #[async_trait]
@@ -43,11 +69,21 @@ impl Admin {
             .await,
             Ok(Ok(_))
         );
-        let body = json!({
+        let mut body = json!({
             "policy": self.live.policy.load().version(),
             "upstream": if reachable { "reachable" } else { "unreachable" },
         });
-        let status = if reachable { 200 } else { 503 };
+        let mut expired = false;
+        if let Some(expiry) = &self.certificate {
+            let (gone, soon, report) = expiry.report();
+            if soon {
+                tracing::warn!(report = %report, "TLS certificate expires soon");
+            }
+            expired = gone;
+            body["tls"] = report;
+        }
+        // Soon-to-expire stays ready (taking the pod out would be the outage); expired is not.
+        let status = if reachable && !expired { 200 } else { 503 };
         reply(status, "application/json", body.to_string().into_bytes())
     }
 }

@@ -193,7 +193,21 @@ impl UniqueID for GuardedStream {
     }
 }
 
-impl Ssl for GuardedStream {}
+/// The TLS session is the inner stream's: what was negotiated, and who the client certificate
+/// says connected.
+impl Ssl for GuardedStream {
+    fn get_ssl(&self) -> Option<&pingora::protocols::tls::TlsRef> {
+        self.inner.get_ssl()
+    }
+
+    fn get_ssl_digest(&self) -> Option<Arc<pingora::protocols::tls::SslDigest>> {
+        self.inner.get_ssl_digest()
+    }
+
+    fn selected_alpn_proto(&self) -> Option<pingora::protocols::ALPN> {
+        self.inner.selected_alpn_proto()
+    }
+}
 
 impl GetTimingDigest for GuardedStream {
     fn get_timing_digest(&self) -> Vec<Option<pingora::protocols::TimingDigest>> {

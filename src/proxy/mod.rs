@@ -52,6 +52,10 @@ pub struct Gatekeeper {
     pub tasks: Arc<Sessions>,
     /// The `Mcp-Param-*` headers each tool declares.
     pub tool_params: Arc<ToolParams>,
+    /// The revisions the upstream speaks, from its last `server/discover` answer.
+    pub upstream_versions: arc_swap::ArcSwapOption<Vec<String>>,
+    /// Our certificate for an upstream that asks for one (`upstream_tls.cert_file`).
+    pub upstream_cert: Option<Arc<pingora::utils::tls::CertKey>>,
 }
 
 /// What one request carries through the phases.
@@ -126,6 +130,7 @@ impl ProxyHttp for Gatekeeper {
             server_requests: &self.server_requests,
             tasks: &self.tasks,
             tool_params: &self.tool_params,
+            upstream_versions: &self.upstream_versions,
         };
         match admit::admit(&state, session, deadline).await {
             Ok(admitted) => self.forward(session, ctx, admitted).await,
@@ -140,7 +145,11 @@ impl ProxyHttp for Gatekeeper {
     ) -> Result<Box<HttpPeer>> {
         ctx.upstream_started = Some(Instant::now());
         let event_stream = ctx.admitted.as_ref().is_some_and(Admitted::opens_stream);
-        Ok(upstream::peer(&ctx.runtime.settings, event_stream))
+        Ok(upstream::peer(
+            &ctx.runtime.settings,
+            event_stream,
+            self.upstream_cert.as_ref(),
+        ))
     }
 
     async fn upstream_request_filter(
@@ -302,6 +311,9 @@ impl Gatekeeper {
         for (tool, params) in observed.tools {
             self.tool_params.learn(tool, params);
         }
+        if let Some(versions) = observed.versions.filter(|v| !v.is_empty()) {
+            self.upstream_versions.store(Some(Arc::new(versions)));
+        }
     }
 
     async fn refuse(
@@ -347,6 +359,17 @@ impl Gatekeeper {
 fn upstream_failure(e: &Error) -> Option<Rejection> {
     use ErrorType::*;
     let what = e.etype().as_str().to_string();
+    if matches!(
+        e.etype(),
+        TLSHandshakeFailure | InvalidCert | HandshakeError
+    ) {
+        // What was wrong with the upstream's certificate (expired, unknown issuer, another
+        // name), as rustls put it: the operator's first question.
+        let cause = e.to_string().chars().take(300).collect::<String>();
+        return Some(Rejection::UpstreamUnavailable(format!(
+            "TLS to the upstream failed, nothing was sent ({cause})"
+        )));
+    }
     match (e.esource(), e.etype()) {
         (_, ConnectTimedout | ReadTimedout | WriteTimedout) => {
             Some(Rejection::UpstreamTimeout(what))

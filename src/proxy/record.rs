@@ -46,6 +46,10 @@ impl Gatekeeper {
             session_id: session_id.map(|s| s.chars().take(128).collect()),
             user_id: summary.identity.map(|i| i.user_id.clone()),
             username: summary.identity.and_then(|i| i.username.clone()),
+            client_cert: summary
+                .identity
+                .and_then(|i| i.certificate.as_ref())
+                .map(|c| c.subject.chars().take(256).collect()),
             roles: summary
                 .identity
                 .map(|i| i.roles.clone())

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::auth::AuthError;
 use crate::jsonrpc::{codes, ParseError};
-use crate::transport::{TransportError, PROTOCOL_VERSIONS};
+use crate::transport::TransportError;
 
 /// Why the gatekeeper answered a request itself instead of forwarding it.
 #[derive(Debug, thiserror::Error)]
@@ -137,10 +137,13 @@ impl Rejection {
     /// The JSON-RPC error body, answering request `id` when it is known.
     pub fn to_body(&self, id: Option<&Value>) -> Vec<u8> {
         let mut error = json!({ "code": self.rpc_code(), "message": self.to_string() });
-        if let Rejection::Transport(TransportError::UnsupportedVersion { requested }) = self {
-            // What a client needs to retry with a revision we speak (2026-07-28 schema,
+        if let Rejection::Transport(TransportError::UnsupportedVersion {
+            requested,
+            supported,
+        }) = self
+        {
+            // What a client needs to retry with a revision that works (2026-07-28 schema,
             // `UnsupportedProtocolVersionError`).
-            let supported: Vec<&str> = PROTOCOL_VERSIONS.iter().rev().copied().collect();
             error["data"] = json!({"supported": supported, "requested": requested});
         }
         let body = json!({

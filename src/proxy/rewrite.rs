@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::jsonrpc::CallTarget;
 use crate::mcp_session::Sessions;
 use crate::redact::Asked;
-use crate::response::{Head, ListFilter, Plan, Rewrite};
+use crate::response::{Head, ListFilter, Plan, Rewrite, Watch};
 use crate::transport;
 
 /// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
@@ -42,9 +42,14 @@ pub fn plan(settings: &Settings, admitted: &Admitted, tasks: &Sessions) -> Optio
             .unwrap_or(Value::Null),
         cap: settings.max_response_bytes,
         observe: true,
-        lists_tools: method("tools/list"),
+        watch: Watch {
+            tools: method("tools/list"),
+            versions: method("server/discover"),
+        },
         private_cache: modern && method("resources/read"),
-        read_passed_body: method("tools/list") || method("tools/call"),
+        read_passed_body: ["tools/list", "tools/call", "server/discover"]
+            .iter()
+            .any(|m| method(m)),
     }
     .into_rewrite()
 }

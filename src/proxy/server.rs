@@ -18,6 +18,8 @@ use crate::mcp_session::{ServerRequests, Sessions};
 
 /// How long a task binding lives without being polled.
 const TASK_IDLE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// How often the listener's certificate files are compared with what is loaded.
+const TLS_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 use crate::metrics::Metrics;
 use crate::reload::Reloader;
 use pingora::services::listening::Service;
@@ -54,10 +56,29 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     let upstream = settings.upstream.authority.clone();
     let (session_capacity, session_idle) = (settings.session_capacity, settings.session_idle);
     let (max_connections, header_deadline) = (settings.max_connections, settings.request_deadline);
+    let tls = settings.tls.clone();
+    let upstream_cert =
+        super::upstream::client_cert(&settings).context("upstream_tls.cert_file")?;
+    let upstream_tls = settings.upstream.tls.clone();
+    if upstream_tls
+        .as_ref()
+        .is_some_and(|t| t.insecure_skip_verify)
+    {
+        tracing::error!(
+            upstream = %upstream,
+            "upstream_tls.insecure_skip_verify is on: the upstream's certificate is NOT verified; \
+             anyone on the path can read and change PHI. Never in production."
+        );
+    }
     let conf = ServerConf {
         threads: settings.threads,
         grace_period_seconds: Some(1),
         graceful_shutdown_timeout_seconds: Some(5),
+        // The upstream's chain is checked against this CA bundle instead of the system roots.
+        ca_file: upstream_tls
+            .as_ref()
+            .and_then(|t| t.ca_file.as_ref())
+            .map(|p| p.display().to_string()),
         ..ServerConf::default()
     };
     let a = &settings.audit;
@@ -94,6 +115,8 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         // Tasks outlive sessions: a poll may come a day later (2025-11-25 Tasks §ttl).
         tasks: Arc::new(Sessions::new(session_capacity, TASK_IDLE)),
         tool_params: Arc::default(),
+        upstream_versions: Default::default(),
+        upstream_cert,
     };
     let guarded = Guarded {
         app: Arc::new(pingora::proxy::http_proxy(
@@ -105,11 +128,33 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         metrics: Arc::clone(&metrics),
     };
     let mut service = Service::new("mcp-gatekeeper".into(), guarded);
-    service.add_tcp(&listen);
+    let certificate = match &tls {
+        Some(config) => {
+            let (settings, cert) = crate::tls::listener(config).map_err(anyhow::Error::msg)?;
+            metrics.tls_expiry("listener", cert.not_after());
+            let gauge = Arc::clone(&metrics);
+            cert.watch(TLS_POLL, move |not_after| {
+                gauge.tls_expiry("listener", not_after)
+            });
+            service.add_tls_with_settings(&listen, None, settings);
+            Some(super::admin::Expiry {
+                cert,
+                warning: config.expiry_warning,
+            })
+        }
+        None => {
+            service.add_tcp(&listen);
+            None
+        }
+    };
     server.add_service(service);
     if let Some(addr) = &metrics_listen {
-        let mut admin =
-            pingora::services::listening::Service::new("admin".into(), Admin { live, metrics });
+        let admin = Admin {
+            live,
+            metrics,
+            certificate,
+        };
+        let mut admin = pingora::services::listening::Service::new("admin".into(), admin);
         admin.add_tcp(addr);
         server.add_service(admin);
     }

@@ -1,8 +1,11 @@
 //! The upstream side: which peer, with which timeouts, and the request headers it receives.
 //! Identity headers are ours alone: any client-sent copy is removed before ours are set.
 
+use std::sync::Arc;
+
 use pingora::http::RequestHeader;
 use pingora::prelude::HttpPeer;
+use pingora::utils::tls::CertKey;
 use pingora::Result;
 
 use crate::auth::Identity;
@@ -12,9 +15,24 @@ use crate::config::Settings;
 pub const IDENTITY_PREFIX: &str = "x-gatekeeper-";
 
 /// The upstream with its timeouts; a GET event stream may be silent for `sse_idle` between
-/// server notifications, every other answer must keep arriving within `read`.
-pub fn peer(settings: &Settings, event_stream: bool) -> Box<HttpPeer> {
-    let mut peer = HttpPeer::new(settings.upstream.addr, false, String::new());
+/// server notifications, every other answer must keep arriving within `read`. An `https://`
+/// upstream is verified (its chain against `upstream_tls.ca_file` or the system roots, its
+/// name against the URL's host, sent as SNI) unless verification was explicitly switched off;
+/// `client_cert` is shown to it when it asks (mutual TLS).
+pub fn peer(
+    settings: &Settings,
+    event_stream: bool,
+    client_cert: Option<&Arc<CertKey>>,
+) -> Box<HttpPeer> {
+    let tls = settings.upstream.tls.as_ref();
+    let sni = tls.map(|t| t.server_name.clone()).unwrap_or_default();
+    let mut peer = HttpPeer::new(settings.upstream.addr, tls.is_some(), sni);
+    if let Some(tls) = tls {
+        peer.options.verify_cert = !tls.insecure_skip_verify;
+        peer.options.verify_hostname = !tls.insecure_skip_verify;
+        peer.options.alpn = pingora::protocols::ALPN::H1;
+        peer.client_cert_key = client_cert.cloned();
+    }
     let t = settings.timeouts;
     peer.options.connection_timeout = Some(t.connect);
     peer.options.read_timeout = Some(if event_stream { t.sse_idle } else { t.read });
@@ -74,6 +92,27 @@ fn header_safe(value: &str) -> String {
     out
 }
 
+/// Our client certificate for an upstream that asks for one, read once at start-up.
+pub fn client_cert(settings: &Settings) -> anyhow::Result<Option<Arc<CertKey>>> {
+    let Some((cert, key)) = settings
+        .upstream
+        .tls
+        .as_ref()
+        .and_then(|t| t.client_cert.as_ref())
+    else {
+        return Ok(None);
+    };
+    let pair = crate::tls::certs::load_pair(cert, key).map_err(anyhow::Error::msg)?;
+    let chain = pair.key.cert.iter().map(|c| c.as_ref().to_vec()).collect();
+    let pem = std::fs::read(key)?;
+    let private = rustls_pemfile::private_key(&mut pem.as_slice())?
+        .ok_or_else(|| anyhow::anyhow!("{}: no private key in it", key.display()))?;
+    Ok(Some(Arc::new(CertKey::new(
+        chain,
+        private.secret_der().to_vec(),
+    ))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::header_safe;
@@ -86,3 +125,4 @@ mod tests {
         assert_eq!(header_safe("é"), "%C3%A9");
     }
 }
+

@@ -189,8 +189,22 @@ const ELICITATION: &[Rule] = &[rule(
     Take::Keys(&["mode", "url", "elicitationId", "requestedSchema", "task"]),
 )];
 
+/// The `_meta` members the protocol defines (2026-07-28 moved server info, the revision and
+/// subscription ids there).
+const META: Take = Take::Keys(&[
+    "io.modelcontextprotocol/serverInfo",
+    "io.modelcontextprotocol/protocolVersion",
+    "io.modelcontextprotocol/subscriptionId",
+    "io.modelcontextprotocol/related-task",
+    "progressToken",
+]);
+
 /// Every message: an error's code, and the protocol's own `_meta` keys.
-const ALWAYS: &[Rule] = &[rule(&[Key("error")], Take::Keys(&["code"]))];
+const ALWAYS: &[Rule] = &[
+    rule(&[Key("error")], Take::Keys(&["code"])),
+    rule(&[Key("result"), Key("_meta")], META),
+    rule(&[Key("params"), Key("_meta")], META),
+];
 
 /// What a request asked, so each answer is read by the method it answers.
 #[derive(Debug, Clone, Default)]
@@ -236,7 +250,7 @@ fn rules_for(message: &Members, asked: &Asked) -> [&'static [Rule]; 2] {
     let rules = match own {
         // A request or notification the server sends.
         Some(method) => match method {
-            "ping" | "roots/list" => WHOLE_PARAMS,
+            "ping" | "roots/list" | "notifications/subscriptions/acknowledged" => WHOLE_PARAMS,
             "notifications/message" => LOG_MESSAGE,
             "notifications/progress" => PROGRESS,
             "notifications/cancelled" => CANCELLED,

@@ -745,6 +745,7 @@ fn hospital_redactor(role: &str) -> Option<std::sync::Arc<Redactor>> {
         username: None,
         roles: vec![role.into()],
         claims: Default::default(),
+        certificate: None,
     };
     policy.redactor_for(&who)
 }

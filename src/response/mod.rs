@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 pub use list::{ListFilter, ListKind};
-pub use observe::Observed;
+pub use observe::{Observed, Watch};
 
 use crate::jsonrpc::codes;
 use crate::redact::tree::Node;
@@ -36,8 +36,8 @@ pub struct Plan {
     /// even when nothing is rewritten: the client's answers and task calls are admitted only
     /// for those.
     pub observe: bool,
-    /// The request was `tools/list`: note the headers each tool declares.
-    pub lists_tools: bool,
+    /// What else to note of the answers (the tools' headers, the server's revisions).
+    pub watch: Watch,
     /// The answer may carry a result shaped per caller (a list, a resource): even unredacted,
     /// it is rewritten so its `cacheScope` says `"private"`.
     pub private_cache: bool,
@@ -184,7 +184,7 @@ impl Rewrite {
         let cap = self.plan.cap;
         match &mut self.mode {
             Mode::Pass(observer) => {
-                let lists_tools = self.plan.lists_tools;
+                let watch = self.plan.watch;
                 match observer {
                     Observer::None => {}
                     Observer::Events(splitter) => {
@@ -194,7 +194,7 @@ impl Rewrite {
                                 .ok()
                                 .and_then(|t| Event::parse(t).data)
                             {
-                                self.observed.note(data.as_bytes(), lists_tools);
+                                self.observed.note(data.as_bytes(), watch);
                             }
                         }
                         if splitter.held() > cap {
@@ -207,7 +207,7 @@ impl Rewrite {
                     Observer::Body(copy) => {
                         copy.extend_from_slice(chunk);
                         if end_of_stream {
-                            self.observed.note(copy, lists_tools);
+                            self.observed.note(copy, watch);
                             *observer = Observer::None;
                         }
                     }
@@ -227,7 +227,7 @@ impl Rewrite {
                 if whole.is_empty() {
                     return whole;
                 }
-                self.observed.note(&whole, self.plan.lists_tools);
+                self.observed.note(&whole, self.plan.watch);
                 self.body(&whole).unwrap_or_else(|why| self.cut(why))
             }
             Mode::Sse(_) => self.push_events(chunk, end_of_stream),
@@ -286,7 +286,7 @@ impl Rewrite {
             // A priming or keep-alive event (SEP-1699): no message to read.
             Some(data) if data.trim().is_empty() => out.push_str("data:\n"),
             Some(data) => {
-                self.observed.note(data.as_bytes(), self.plan.lists_tools);
+                self.observed.note(data.as_bytes(), self.plan.watch);
                 let message = self.message(data.as_bytes())?;
                 let message = String::from_utf8(message).map_err(|_| "not UTF-8")?;
                 for line in message.split('\n') {

@@ -1,7 +1,8 @@
 //! What the shell must remember from the server's messages, whatever the caller's role and
 //! whether or not the answer is rewritten: requests the server sent the client (only that
 //! client may answer them), tasks it created (only their creator may poll them), and the
-//! `Mcp-Param-*` headers its tools declare (a `tools/call` header is checked against them).
+//! `Mcp-Param-*` headers its tools declare (a `tools/call` header is checked against them),
+//! and the revisions it speaks (an unsupported one is answered with those).
 //! Read from the upstream's own bytes, before any rewrite.
 
 use serde_json::Value;
@@ -17,18 +18,34 @@ pub struct Observed {
     pub tasks: Vec<String>,
     /// Each tool a `tools/list` answer showed, and the parameters it mirrors into headers.
     pub tools: Vec<(String, Vec<ParamHeader>)>,
+    /// The `supportedVersions` a `server/discover` answer gave.
+    pub versions: Option<Vec<String>>,
+}
+
+/// What the request asked that is worth noting in its answers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Watch {
+    /// `tools/list`: the headers each tool declares.
+    pub tools: bool,
+    /// `server/discover`: the revisions the server speaks.
+    pub versions: bool,
 }
 
 impl Observed {
     pub fn is_empty(&self) -> bool {
-        self.server_requests.is_empty() && self.tasks.is_empty() && self.tools.is_empty()
+        self.server_requests.is_empty()
+            && self.tasks.is_empty()
+            && self.tools.is_empty()
+            && self.versions.is_none()
     }
 
-    /// Reads one message or batch (`lists_tools`: the request was `tools/list`). Parsed only
-    /// when a member it looks for appears in the text.
-    pub fn note(&mut self, data: &[u8], lists_tools: bool) {
+    /// Reads one message or batch. Parsed only when a member it looks for appears in the text.
+    pub fn note(&mut self, data: &[u8], watch: Watch) {
         let has = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
-        let wanted = has(b"\"method\"") || has(b"\"taskId\"") || (lists_tools && has(b"\"tools\""));
+        let wanted = has(b"\"method\"")
+            || has(b"\"taskId\"")
+            || (watch.tools && has(b"\"tools\""))
+            || (watch.versions && has(b"\"supportedVersions\""));
         if !wanted {
             return;
         }
@@ -40,11 +57,11 @@ impl Observed {
             one => vec![one],
         };
         for m in messages {
-            self.message(m, lists_tools);
+            self.message(m, watch);
         }
     }
 
-    fn message(&mut self, m: &Value, lists_tools: bool) {
+    fn message(&mut self, m: &Value, watch: Watch) {
         let id = m
             .get("id")
             .filter(|i| i.is_string() || i.is_i64() || i.is_u64());
@@ -55,7 +72,16 @@ impl Observed {
             return;
         };
         self.tasks.extend(created_task(result).map(str::to_string));
-        if lists_tools {
+        if watch.versions {
+            let versions = result.get("supportedVersions").and_then(Value::as_array);
+            self.versions = versions.map(|v| {
+                v.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            });
+        }
+        if watch.tools {
             let tools = result.get("tools").and_then(Value::as_array);
             for tool in tools.into_iter().flatten() {
                 if let Some(name) = tool.get("name").and_then(Value::as_str) {

@@ -31,6 +31,7 @@ fn identity(role: &str) -> Identity {
         username: None,
         roles: vec![role.into()],
         claims: Default::default(),
+        certificate: None,
     }
 }
 
@@ -44,7 +45,7 @@ fn rewrite(role: &str, list: &[ListKind], cap: usize) -> Rewrite {
         redactor: policy.redactor_for(&who),
         asked: Asked::default(),
         observe: false,
-        lists_tools: false,
+        watch: Default::default(),
         private_cache: false,
         read_passed_body: false,
         id: json!(9),

@@ -42,7 +42,11 @@ pub enum TransportError {
     HeaderMismatch(String),
     /// MCP 2026-07-28 `UnsupportedProtocolVersionError`: 400 with the versions we speak.
     #[error("Unsupported protocol version '{requested}'")]
-    UnsupportedVersion { requested: String },
+    UnsupportedVersion {
+        requested: String,
+        /// What to offer instead, newest first.
+        supported: Vec<String>,
+    },
     /// A body shape the request's revision does not have (a batch, or a client's response, in
     /// 2026-07-28).
     #[error("{0}")]
@@ -149,6 +153,11 @@ pub fn protocol_version(values: &[&[u8]]) -> Result<Option<&'static str>, Transp
         .map(|v| Some(*v))
         .ok_or_else(|| TransportError::UnsupportedVersion {
             requested: value.chars().take(32).collect(),
+            supported: PROTOCOL_VERSIONS
+                .iter()
+                .rev()
+                .map(|v| v.to_string())
+                .collect(),
         })
 }
 

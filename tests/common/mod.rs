@@ -113,7 +113,7 @@ pub fn start_mock_with(args: &[&str]) -> Proc {
         .recv_timeout(READY_TIMEOUT)
         .expect("mock-mcp did not print its address");
     let addr = line
-        .rsplit("http://")
+        .rsplit("://")
         .next()
         .and_then(|a| a.trim().parse().ok())
         .unwrap_or_else(|| panic!("unexpected mock-mcp ready line: {line}"));

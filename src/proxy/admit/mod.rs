@@ -85,6 +85,8 @@ pub struct State<'a> {
     pub tasks: &'a Sessions,
     /// The `Mcp-Param-*` headers each tool's schema declares, as `tools/list` showed them.
     pub tool_params: &'a ToolParams,
+    /// The revisions the upstream said it speaks (`server/discover`), once it said so.
+    pub upstream_versions: &'a arc_swap::ArcSwapOption<Vec<String>>,
 }
 
 /// Runs every check for one downstream request; its headers and body must arrive by
@@ -124,7 +126,8 @@ pub async fn admit(
     let version = transport::protocol_version(&values(
         &session.req_header().headers,
         "mcp-protocol-version",
-    ));
+    ))
+    .map_err(|e| offer_upstream_versions(e, state.upstream_versions.load().as_deref()));
     let modern = matches!(version, Ok(Some(v)) if transport::is_modern(v));
     if modern && !has_body {
         // 2026-07-28 has no GET stream and no sessions to end (Streamable HTTP §"Backward
@@ -133,9 +136,11 @@ pub async fn admit(
             Rejection::MethodNotAllowed(format!("{method} (MCP 2026-07-28 uses POST only)")).into(),
         ));
     }
-    let identity = authenticate(runtime, session)
+    let mut identity = authenticate(runtime, session)
         .await
         .map_err(|e| Box::new(Refusal::from(e)))?;
+    // The connection's verified client certificate (mutual TLS), for the policy and audit.
+    identity.certificate = crate::tls::client_certificate(session);
     // One policy version decides the whole request, however long the body takes to arrive.
     let policy = live.policy.load_full();
     let with_identity = |rejection: Rejection| {
@@ -210,6 +215,35 @@ pub async fn admit(
             request: Some(request),
             shadow_disagreed,
         })),
+    }
+}
+
+/// An unsupported revision is answered with the ones that work end to end: ours that the
+/// upstream also speaks, when it said which (a client retrying with one of ours it does not
+/// would only fail again).
+fn offer_upstream_versions(
+    e: transport::TransportError,
+    upstream: Option<&Vec<String>>,
+) -> transport::TransportError {
+    match (e, upstream) {
+        (
+            transport::TransportError::UnsupportedVersion {
+                requested,
+                supported,
+            },
+            Some(theirs),
+        ) => {
+            let both: Vec<String> = theirs
+                .iter()
+                .filter(|v| supported.contains(v))
+                .cloned()
+                .collect();
+            transport::TransportError::UnsupportedVersion {
+                requested,
+                supported: if both.is_empty() { supported } else { both },
+            }
+        }
+        (e, _) => e,
     }
 }
 
