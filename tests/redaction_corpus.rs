@@ -238,6 +238,7 @@ fn researcher() -> std::sync::Arc<mcp_gatekeeper::redact::Redactor> {
         username: None,
         roles: vec!["Researcher".into()],
         claims: Default::default(),
+        certificate: None,
     };
     policy.redactor_for(&who).expect("researchers are redacted")
 }
