@@ -5,6 +5,7 @@
 
 mod mirror;
 
+#[cfg_attr(not(feature = "proxy"), allow(unused_imports))]
 pub use mirror::{check_mirror, declared_params, Mirror, ParamHeader};
 
 use crate::jsonrpc::Request;
