@@ -444,6 +444,20 @@ fn explain(
         decision.rule,
         policy.version()
     );
+    if decision.allowed {
+        for bucket in policy.buckets(&identity, &call) {
+            let l = bucket.limit;
+            let whose = match l.scope {
+                mcp_gatekeeper::policy::Scope::User => "each user",
+                mcp_gatekeeper::policy::Scope::Role => "the role",
+                mcp_gatekeeper::policy::Scope::All => "all callers",
+            };
+            println!(
+                "  rate limit '{}': one call per {:?} for {whose}, bursts of {}",
+                l.name, l.interval, l.burst
+            );
+        }
+    }
     Ok(if decision.allowed {
         ExitCode::SUCCESS
     } else {

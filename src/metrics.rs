@@ -55,6 +55,8 @@ pub struct Metrics {
     connections_refused: IntCounter,
     open_connections: IntGauge,
     tls_expiry: IntGaugeVec,
+    rate_limited: IntCounterVec,
+    state_up: IntGauge,
 }
 
 fn counter_vec(
@@ -120,7 +122,20 @@ impl Metrics {
             &["listener"],
         )?;
         r.register(Box::new(tls_expiry.clone()))?;
+        let state_up = IntGauge::new(
+            "gatekeeper_state_store_up",
+            "Whether the shared state store (Redis) answered the last operation (memory: always 1)",
+        )?;
+        r.register(Box::new(state_up.clone()))?;
+        state_up.set(1);
         Ok(Metrics {
+            state_up,
+            rate_limited: counter_vec(
+                &r,
+                "gatekeeper_rate_limited_total",
+                "Calls refused (429) for a rate limit, by role and tool",
+                &["role", "tool"],
+            )?,
             tls_expiry,
             open_connections,
             connections_refused,
@@ -229,6 +244,14 @@ impl Metrics {
         self.policy_info.reset();
         self.policy_info.with_label_values(&[version]).set(1);
         self.last_reload.set(unix_now());
+    }
+
+    pub fn rate_limited(&self, role: &str, tool: &str) {
+        self.rate_limited.with_label_values(&[role, tool]).inc();
+    }
+
+    pub fn state_store_up(&self, up: bool) {
+        self.state_up.set(i64::from(up));
     }
 
     /// The certificate `listener` serves now expires at `not_after` (Unix seconds).

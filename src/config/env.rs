@@ -11,6 +11,7 @@ pub struct Env {
     pub metrics_listen: Option<String>,
     pub audit_log: Option<String>,
     pub audit_key: Option<String>,
+    pub state_store: Option<String>,
     /// Other variables named by the configuration (`secret_env`).
     pub extra: std::collections::BTreeMap<String, String>,
 }
@@ -37,6 +38,7 @@ impl Env {
             metrics_listen: var("GATEKEEPER_METRICS_LISTEN"),
             audit_log: var("GATEKEEPER_AUDIT_LOG"),
             audit_key: var("GATEKEEPER_AUDIT_KEY"),
+            state_store: var("GATEKEEPER_STATE_STORE"),
             extra: Default::default(),
         }
     }

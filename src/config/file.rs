@@ -40,6 +40,39 @@ pub struct ConfigFile {
     pub tls: Option<TlsFile>,
     /// How an `https://` upstream is verified, and the certificate we show it.
     pub upstream_tls: UpstreamTlsFile,
+    /// Where replicas keep what they must share (rate-limit buckets, session and task
+    /// bindings).
+    pub state: StateFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateFile {
+    /// `memory` (one process), or `redis://host:port[/db]` / `rediss://…` (Redis or Valkey,
+    /// shared by every replica).
+    pub store: String,
+    /// Rate limits when the store cannot be reached: `deny` (429s become 503s) or `allow`.
+    /// Session and task checks fail closed either way.
+    pub on_unavailable: Unavailable,
+    /// How long one store operation may take before it counts as unavailable.
+    pub timeout_ms: u64,
+}
+
+impl Default for StateFile {
+    fn default() -> Self {
+        StateFile {
+            store: "memory".into(),
+            on_unavailable: Unavailable::Deny,
+            timeout_ms: 250,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unavailable {
+    Deny,
+    Allow,
 }
 
 /// The listener's certificate (PEM, chain first to last) and key, and client certificates.

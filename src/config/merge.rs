@@ -1,7 +1,7 @@
 //! A reload's new settings merged into the running ones: what may change live is taken, what
 //! needs a restart is kept and named.
 
-use super::Settings;
+use super::{Settings, StateSettings};
 
 impl Settings {
     /// Takes the live-safe fields of `new` (JWT rules, limits, timeouts, forwarding, batches)
@@ -18,6 +18,9 @@ impl Settings {
             || new.upstream.tls != self.upstream.tls
         {
             needs_restart.push("upstream");
+        }
+        if new.state.redis_url != self.state.redis_url {
+            needs_restart.push("state.store");
         }
         if new.tls != self.tls {
             // The certificate files themselves reload live (see `tls`); which files, not.
@@ -45,6 +48,10 @@ impl Settings {
             session_capacity: self.session_capacity,
             session_idle: self.session_idle,
             tls: self.tls.clone(),
+            state: StateSettings {
+                redis_url: self.state.redis_url.clone(),
+                ..new.state
+            },
             ..new
         };
         (merged, needs_restart)

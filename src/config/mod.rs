@@ -68,6 +68,16 @@ pub struct Settings {
     pub session_capacity: usize,
     pub session_idle: Duration,
     pub tls: Option<ListenerTls>,
+    pub state: StateSettings,
+}
+
+/// Where shared state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSettings {
+    /// `None`: in this process's memory.
+    pub redis_url: Option<String>,
+    pub limits_when_unavailable: Unavailable,
+    pub timeout: Duration,
 }
 
 /// What `/.well-known/oauth-protected-resource` says (RFC 9728 §2).
@@ -211,12 +221,14 @@ impl Settings {
             file.resource_metadata.resource.as_deref(),
         );
         let tls = validate::listener_tls(file.tls)?;
+        let state = validate::state(&file.state, env)?;
         let upstream = parse_upstream(&upstream_url)?;
         let upstream = validate::upstream_tls(upstream, file.upstream_tls)?;
         Ok(Settings {
             listen,
             upstream,
             tls,
+            state,
             policy_path,
             shadow_policy_path: env
                 .shadow_policy

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily};
 
-use super::file::{ClientAuth, TlsFile, UpstreamTlsFile};
-use super::{ConfigError, ConfigFile, Env, ListenerTls, ProviderFile, Upstream, UpstreamTls};
+use super::file::{ClientAuth, StateFile, TlsFile, UpstreamTlsFile};
+use super::{
+    ConfigError, ConfigFile, Env, ListenerTls, ProviderFile, StateSettings, Upstream, UpstreamTls,
+};
 use crate::auth::{KeySource, ProviderConfig};
 
 pub(super) fn metrics_listen(env: &Env, file: &ConfigFile) -> Result<Option<String>, ConfigError> {
@@ -222,6 +224,26 @@ pub(super) fn listener_tls(file: Option<TlsFile>) -> Result<Option<ListenerTls>,
         client_ca_file: file.client_ca_file,
         expiry_warning: Duration::from_secs(file.expiry_warning_days.saturating_mul(86_400)),
     }))
+}
+
+/// `state.store`: `memory`, or a Redis URL (the environment's `GATEKEEPER_STATE_STORE` wins).
+pub(super) fn state(file: &StateFile, env: &Env) -> Result<StateSettings, ConfigError> {
+    let store = env.state_store.as_deref().unwrap_or(&file.store).trim();
+    let redis_url = match store {
+        "" | "memory" => None,
+        url if url.starts_with("redis://") || url.starts_with("rediss://") => Some(url.to_string()),
+        other => {
+            return Err(ConfigError::Invalid(format!(
+                "state.store '{}' must be memory, redis://… or rediss://…",
+                other.split('@').next_back().unwrap_or("")
+            )))
+        }
+    };
+    Ok(StateSettings {
+        redis_url,
+        limits_when_unavailable: file.on_unavailable,
+        timeout: Duration::from_millis(file.timeout_ms.max(1)),
+    })
 }
 
 fn readable(path: &Path, what: &str) -> Result<(), ConfigError> {

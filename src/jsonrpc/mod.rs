@@ -13,6 +13,8 @@ pub mod codes {
     pub const UNAUTHENTICATED: i64 = -32001;
     pub const UPSTREAM_UNAVAILABLE: i64 = -32002;
     pub const FORBIDDEN: i64 = -32003;
+    /// Over a rate limit (outside -32020..-32099, which MCP reserves for itself).
+    pub const RATE_LIMITED: i64 = -32004;
     /// A mirror header (`Mcp-Method`, `Mcp-Name`) disagrees with the body, as the SDKs answer.
     pub const HEADER_MISMATCH: i64 = -32020;
     /// MCP 2026-07-28 `UnsupportedProtocolVersionError` (`data.supported`, `data.requested`).

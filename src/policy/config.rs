@@ -22,6 +22,9 @@ pub struct PolicyFile {
     /// What each role may see of responses (see `redact::config`).
     #[serde(default)]
     pub redaction: Option<crate::redact::config::RedactionFile>,
+    /// Budgets of calls per user, role or in all, judged after the grants (see `limits`).
+    #[serde(default)]
+    pub rate_limits: Vec<super::limits::LimitSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 //! identity. Default deny: only what some grant names is allowed.
 
 mod config;
+mod limits;
 mod lint;
 mod resource;
 
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::{ArgMatch, PolicyFile};
 use config::{CertificateMatch, GrantSpec, ToolSpec};
+pub use limits::{gcra, Bucket, RateLimit, Scope};
 use resource::ResourcePattern;
 
 use crate::auth::Identity;
@@ -115,6 +117,7 @@ pub struct Policy {
     authenticated: Grants,
     roles: HashMap<String, Grants>,
     redaction: Redaction,
+    limits: Vec<RateLimit>,
     version: String,
 }
 
@@ -293,6 +296,19 @@ impl Policy {
             .collect()
     }
 
+    /// The budgets an allowed call spends from, in the order the policy lists them.
+    pub fn buckets<'p>(&'p self, who: &Identity, call: &Call) -> Vec<Bucket<'p>> {
+        self.limits
+            .iter()
+            .filter_map(|l| l.bucket(who, call))
+            .collect()
+    }
+
+    /// Whether any rate limit is configured (the shell skips the store otherwise).
+    pub fn has_limits(&self) -> bool {
+        !self.limits.is_empty()
+    }
+
     /// Whether `tools/list` should show `tool` to this identity: some grant names it,
     /// with or without conditions on its arguments.
     pub fn tool_visible(&self, who: &Identity, tool: &str) -> bool {
@@ -451,10 +467,12 @@ fn compile(
         }
         roles.insert(name.clone(), grants);
     }
+    let limits = limits::compile(&file.rate_limits).map_err(PolicyError::Invalid)?;
     Ok(Policy {
         authenticated,
         roles,
         redaction,
+        limits,
         version,
     })
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::live::Live;
 use crate::metrics::Metrics;
+use crate::state::Store;
 use crate::tls::certs::LiveCert;
 
 pub struct Admin {
@@ -21,6 +22,8 @@ pub struct Admin {
     pub metrics: Arc<Metrics>,
     /// The listener's certificate, when it serves TLS.
     pub certificate: Option<Expiry>,
+    /// The shared state store, asked on every readiness probe.
+    pub state: Arc<Store>,
 }
 
 /// A certificate to report on, and how early its expiry is worth a warning.
@@ -73,6 +76,11 @@ impl Admin {
             "policy": self.live.policy.load().version(),
             "upstream": if reachable { "reachable" } else { "unreachable" },
         });
+        let store_up = self.state.ping().await;
+        self.metrics.state_store_up(store_up);
+        if self.state.is_shared() {
+            body["state_store"] = json!(if store_up { "reachable" } else { "unreachable" });
+        }
         let mut expired = false;
         if let Some(expiry) = &self.certificate {
             let (gone, soon, report) = expiry.report();
@@ -83,7 +91,11 @@ impl Admin {
             body["tls"] = report;
         }
         // Soon-to-expire stays ready (taking the pod out would be the outage); expired is not.
-        let status = if reachable && !expired { 200 } else { 503 };
+        let status = if reachable && !expired && store_up {
+            200
+        } else {
+            503
+        };
         reply(status, "application/json", body.to_string().into_bytes())
     }
 }

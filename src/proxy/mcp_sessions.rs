@@ -7,10 +7,12 @@ use pingora::proxy::Session;
 
 use super::Admitted;
 use crate::jsonrpc::Request;
-use crate::mcp_session::Sessions;
+use crate::state::{Kind, Store};
 
-pub fn track(
-    sessions: &Sessions,
+/// A binding that cannot be stored leaves the session unusable through us (its next request
+/// gets 404, as an unknown id): fail closed, and logged.
+pub async fn track(
+    store: &Store,
     session: &Session,
     response: &mut ResponseHeader,
     admitted: &Admitted,
@@ -28,11 +30,15 @@ pub fn track(
         matches!(&admitted.request, Some(Request::Single(c)) if c.method == "initialize");
     if is_initialize {
         if let Some(id) = header(response.headers.get("mcp-session-id")) {
-            sessions.bind(id, &admitted.identity);
+            if let Err(e) = store.bind(Kind::Session, id, &admitted.identity).await {
+                tracing::error!(error = %e, "a session's binding could not be stored");
+            }
         }
     } else if session.req_header().method == http::Method::DELETE {
         if let Some(id) = header(session.req_header().headers.get("mcp-session-id")) {
-            sessions.end(id);
+            if let Err(e) = store.end(Kind::Session, id).await {
+                tracing::warn!(error = %e, "an ended session's binding could not be removed");
+            }
         }
     }
 }

@@ -30,8 +30,9 @@ use pingora::{Error, ErrorSource, ErrorType, Result};
 use crate::audit::OnFailure;
 use crate::audit_sink::AuditSink;
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{ServerRequests, Sessions, ToolParams};
+use crate::mcp_session::{ServerRequests, ToolParams};
 use crate::metrics::Metrics;
+use crate::state::{Kind, Store};
 use rejection::Rejection;
 
 use crate::response::Rewrite;
@@ -44,12 +45,10 @@ pub struct Gatekeeper {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
     pub audit: Arc<AuditSink>,
-    /// MCP session ids and the principals they belong to.
-    pub sessions: Arc<Sessions>,
+    /// Session and task bindings and rate-limit buckets: this process's or shared (Redis).
+    pub state: Arc<Store>,
     /// Requests the server sent each caller, which only that caller may answer.
     pub server_requests: Arc<ServerRequests>,
-    /// Task ids and the callers who created them.
-    pub tasks: Arc<Sessions>,
     /// The `Mcp-Param-*` headers each tool declares.
     pub tool_params: Arc<ToolParams>,
     /// The revisions the upstream speaks, from its last `server/discover` answer.
@@ -126,9 +125,8 @@ impl ProxyHttp for Gatekeeper {
         let state = admit::State {
             live: &self.live,
             runtime: &ctx.runtime,
-            sessions: &self.sessions,
+            store: &self.state,
             server_requests: &self.server_requests,
-            tasks: &self.tasks,
             tool_params: &self.tool_params,
             upstream_versions: &self.upstream_versions,
         };
@@ -181,7 +179,7 @@ impl ProxyHttp for Gatekeeper {
             self.metrics.upstream_latency(started.elapsed());
         }
         if let Some(admitted) = &ctx.admitted {
-            mcp_sessions::track(&self.sessions, session, response, admitted);
+            mcp_sessions::track(&self.state, session, response, admitted).await;
         }
         if let Some(rewrite) = ctx.rewrite.as_mut() {
             rewrite::on_head(rewrite, response)?;
@@ -264,6 +262,9 @@ impl ProxyHttp for Gatekeeper {
             session_id,
             status,
         );
+        if self.state.is_shared() {
+            self.metrics.state_store_up(self.state.is_up());
+        }
         // Last: a request stops counting as in flight once its metrics and audit line are in.
         if ctx.in_flight {
             self.metrics.in_flight().dec();
@@ -280,7 +281,7 @@ impl Gatekeeper {
         ctx: &mut RequestCtx,
         admitted: Admitted,
     ) -> Result<bool> {
-        self.plan_response(ctx, &admitted);
+        self.plan_response(ctx, &admitted).await;
         let replayable = session
             .get_retry_buffer()
             .is_some_and(|b| b.len() == admitted.body.len());
@@ -295,8 +296,21 @@ impl Gatekeeper {
 
     /// How the answer will be rewritten: lists filtered to what the role may use, and every
     /// message redacted for the role — lists included.
-    fn plan_response(&self, ctx: &mut RequestCtx, admitted: &Admitted) {
-        ctx.rewrite = rewrite::plan(&ctx.runtime.settings, admitted, &self.tasks);
+    async fn plan_response(&self, ctx: &mut RequestCtx, admitted: &Admitted) {
+        let lists_tasks = admitted
+            .request
+            .as_ref()
+            .is_some_and(|r| r.calls().iter().any(|c| c.method == "tasks/list"));
+        // Unknown when the store is down: the list then shows none (fail closed).
+        let own_tasks = match lists_tasks {
+            true => self
+                .state
+                .owned(Kind::Task, &admitted.identity)
+                .await
+                .unwrap_or_default(),
+            false => Vec::new(),
+        };
+        ctx.rewrite = rewrite::plan(&ctx.runtime.settings, admitted, own_tasks);
     }
 
     /// What the server's messages created: requests only this caller may answer, tasks only
@@ -306,7 +320,16 @@ impl Gatekeeper {
             self.server_requests.sent(who, id);
         }
         for task in observed.tasks {
-            self.tasks.bind(&task, who);
+            // The memory store binds at once; a shared one in the background, before the
+            // client can have read the id (a poll that races it gets one retry, see admit).
+            let (state, who) = (Arc::clone(&self.state), who.clone());
+            if !state.bind_now(Kind::Task, &task, &who) {
+                tokio::spawn(async move {
+                    if let Err(e) = state.bind(Kind::Task, &task, &who).await {
+                        tracing::error!(error = %e, "a task's binding could not be stored");
+                    }
+                });
+            }
         }
         for (tool, params) in observed.tools {
             self.tool_params.learn(tool, params);
@@ -348,7 +371,7 @@ impl Gatekeeper {
             .await?;
             return Ok(true);
         };
-        self.plan_response(ctx, &admitted);
+        self.plan_response(ctx, &admitted).await;
         ctx.admitted = Some(admitted);
         Ok(false)
     }

@@ -112,6 +112,10 @@ impl Gatekeeper {
             (_, Some(r)) => match &r.rejection {
                 Rejection::Forbidden(_) => self.metrics.decision(false),
                 Rejection::Unauthenticated(e) => self.metrics.auth_failure(e.reason()),
+                Rejection::RateLimited { .. } => self.metrics.rate_limited(
+                    &role_label(&policy, s.identity.map(|i| i.roles.as_slice())),
+                    &tool_label(&policy, first.and_then(Call::tool)),
+                ),
                 _ => {}
             },
             _ => {}
@@ -136,9 +140,13 @@ fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> 
             identity: r.identity.as_ref(),
             request: r.request.as_ref(),
             http_method,
-            decision: "deny",
-            rule: match r.rejection {
+            decision: match r.rejection {
+                Rejection::RateLimited { .. } => "rate_limited",
+                _ => "deny",
+            },
+            rule: match &r.rejection {
                 Rejection::Forbidden(_) => "default-deny".into(),
+                Rejection::RateLimited { limit, .. } => format!("rate_limits.{limit}"),
                 _ => format!("refused:{}", r.rejection.kind()),
             },
             reason: Some(r.rejection.kind()),

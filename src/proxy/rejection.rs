@@ -43,6 +43,15 @@ pub enum Rejection {
     /// A task id the caller did not create through this gatekeeper (or one that ended).
     #[error("Task not found")]
     TaskNotFound,
+    /// Over a `rate_limits` budget; `retry_after` until the next call would pass.
+    #[error("Rate limit '{limit}' exceeded; retry in {} s", retry_after.as_secs().max(1))]
+    RateLimited {
+        limit: String,
+        retry_after: std::time::Duration,
+    },
+    /// The shared state store (Redis) could not be asked: nothing unchecked is served.
+    #[error("{0}")]
+    StateUnavailable(#[from] crate::state::Unavailable),
     #[error("Not an MCP endpoint")]
     NotFound,
     #[error("Request headers exceed the limit of {limit} bytes")]
@@ -69,6 +78,8 @@ impl Rejection {
             ) => 403,
             Rejection::Transport(_) => 400,
             Rejection::SessionNotFound | Rejection::NotFound | Rejection::TaskNotFound => 404,
+            Rejection::RateLimited { .. } => 429,
+            Rejection::StateUnavailable(_) => 503,
             Rejection::HeadersTooLarge { .. } => 431,
             Rejection::RequestTimeout => 408,
         }
@@ -92,6 +103,8 @@ impl Rejection {
                 codes::UNSUPPORTED_PROTOCOL_VERSION
             }
             Rejection::TaskNotFound => codes::INVALID_PARAMS,
+            Rejection::RateLimited { .. } => codes::RATE_LIMITED,
+            Rejection::StateUnavailable(_) => codes::INTERNAL_ERROR,
             Rejection::Transport(
                 TransportError::OriginNotAllowed(_) | TransportError::HostNotAllowed(_),
             ) => codes::FORBIDDEN,
@@ -127,6 +140,8 @@ impl Rejection {
             }
             Rejection::Transport(TransportError::NotInRevision(_)) => "not_in_revision",
             Rejection::TaskNotFound => "task_not_found",
+            Rejection::RateLimited { .. } => "rate_limited",
+            Rejection::StateUnavailable(_) => "state_unavailable",
             Rejection::SessionNotFound => "session_not_found",
             Rejection::NotFound => "not_found",
             Rejection::HeadersTooLarge { .. } => "headers_too_large",

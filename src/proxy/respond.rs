@@ -29,6 +29,11 @@ pub async fn reject(
     if rejection.status() == 405 {
         header.insert_header("allow", "GET, POST, DELETE")?;
     }
+    if let Rejection::RateLimited { retry_after, .. } = rejection {
+        // RFC 9110 §10.2.3: whole seconds, rounded up.
+        let secs = retry_after.as_millis().div_ceil(1000).max(1);
+        header.insert_header("retry-after", secs.to_string())?;
+    }
     if matches!(rejection, Rejection::TooLarge { .. }) || !drained(session).await {
         // Refused before its body was read and the body is not small: the unread rest must
         // never be taken for the next request on this connection (RFC 9112 §9.6), so close.

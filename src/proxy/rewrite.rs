@@ -8,14 +8,13 @@ use serde_json::Value;
 use super::admit::Admitted;
 use crate::config::Settings;
 use crate::jsonrpc::CallTarget;
-use crate::mcp_session::Sessions;
 use crate::redact::Asked;
 use crate::response::{Head, ListFilter, Plan, Rewrite, Watch};
 use crate::transport;
 
 /// The rewrite an admitted request's answer goes through; `None`: it passes as it came.
-/// `tasks` says which tasks are the caller's (a `tasks/list` shows only those).
-pub fn plan(settings: &Settings, admitted: &Admitted, tasks: &Sessions) -> Option<Rewrite> {
+/// `own_tasks` are the caller's tasks (a `tasks/list` shows only those).
+pub fn plan(settings: &Settings, admitted: &Admitted, own_tasks: Vec<String>) -> Option<Rewrite> {
     let request = admitted.request.as_ref();
     let calls = request.map(|r| r.calls()).unwrap_or_default();
     let asked = Asked::new(calls.iter().map(|call| {
@@ -28,7 +27,7 @@ pub fn plan(settings: &Settings, admitted: &Admitted, tasks: &Sessions) -> Optio
     let list = request
         .and_then(|r| ListFilter::for_request(r, &admitted.identity, &admitted.policy))
         .map(|list| match list.lists_tasks() {
-            true => list.with_own_tasks(tasks.owned_by(&admitted.identity)),
+            true => list.with_own_tasks(own_tasks),
             false => list,
         });
     let modern = admitted.revision.is_some_and(transport::is_modern);

@@ -14,7 +14,8 @@ use super::Gatekeeper;
 use crate::audit_sink::AuditSink;
 use crate::config::{Env, Settings};
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{ServerRequests, Sessions};
+use crate::mcp_session::ServerRequests;
+use crate::state::Store;
 
 /// How long a task binding lives without being polled.
 const TASK_IDLE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -85,6 +86,15 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     let audit_target = a.target.clone();
     let audit = AuditSink::start(a.target.clone(), a.queue, a.on_failure, a.key.clone())
         .with_context(|| format!("opening the audit trail {:?}", a.target))?;
+    // Tasks outlive sessions: a poll may come a day later (2025-11-25 Tasks §ttl).
+    let state = Arc::new(Store::new(
+        &settings.state,
+        (session_capacity, session_idle),
+        TASK_IDLE,
+    ));
+    if state.is_shared() {
+        tracing::info!("shared state in Redis: rate limits, sessions and tasks span replicas");
+    }
     let live = build(settings)?;
     let metrics = Arc::new(Metrics::new().context("registering metrics")?);
     metrics.policy_loaded(live.policy.load().version());
@@ -106,14 +116,12 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
         audit: Arc::new(audit),
-        sessions: Arc::new(Sessions::new(session_capacity, session_idle)),
+        state: Arc::clone(&state),
         // A caller holds at most 256 unanswered server requests, each for up to 10 minutes.
         server_requests: Arc::new(ServerRequests::new(
             256,
             std::time::Duration::from_secs(600),
         )),
-        // Tasks outlive sessions: a poll may come a day later (2025-11-25 Tasks §ttl).
-        tasks: Arc::new(Sessions::new(session_capacity, TASK_IDLE)),
         tool_params: Arc::default(),
         upstream_versions: Default::default(),
         upstream_cert,
@@ -153,6 +161,7 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
             live,
             metrics,
             certificate,
+            state,
         };
         let mut admin = pingora::services::listening::Service::new("admin".into(), admin);
         admin.add_tcp(addr);

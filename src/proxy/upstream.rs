@@ -125,4 +125,3 @@ mod tests {
         assert_eq!(header_safe("é"), "%C3%A9");
     }
 }
-

@@ -10,11 +10,13 @@ use serde_json::Value;
 
 use super::rejection::Rejection;
 use crate::auth::{self, Identity};
+use crate::config::Unavailable;
 use crate::jsonrpc::{self, CallTarget, Request};
 use crate::live::{Live, Runtime};
-use crate::mcp_session::{Ownership, ServerRequests, Sessions, ToolParams};
+use crate::mcp_session::{Ownership, ServerRequests, ToolParams};
 use crate::policy::Policy;
 use crate::redact::Counts;
+use crate::state::{Kind, Store};
 use crate::transport;
 use body::{check_framing, read_body};
 
@@ -79,10 +81,8 @@ impl From<Rejection> for Refusal {
 pub struct State<'a> {
     pub live: &'a Live,
     pub runtime: &'a Arc<Runtime>,
-    pub sessions: &'a Sessions,
+    pub store: &'a Store,
     pub server_requests: &'a ServerRequests,
-    /// Task ids and the callers who created them.
-    pub tasks: &'a Sessions,
     /// The `Mcp-Param-*` headers each tool's schema declares, as `tools/list` showed them.
     pub tool_params: &'a ToolParams,
     /// The revisions the upstream said it speaks (`server/discover`), once it said so.
@@ -96,7 +96,7 @@ pub async fn admit(
     session: &mut Session,
     deadline: Instant,
 ) -> Result<Admitted, Box<Refusal>> {
-    let (live, runtime, sessions) = (state.live, state.runtime, state.sessions);
+    let (live, runtime, store) = (state.live, state.runtime, state.store);
     let settings = &runtime.settings;
     let method = session.req_header().method.clone();
     let has_body = method == http::Method::POST;
@@ -154,7 +154,9 @@ pub async fn admit(
     };
     if !modern {
         // 2026-07-28 requests stand alone: a session id they carry is ignored (and not sent).
-        check_session(sessions, &identity, session).map_err(with_identity)?;
+        check_session(store, &identity, session)
+            .await
+            .map_err(with_identity)?;
     }
     check_framing(session, has_body, settings.max_body_bytes).map_err(with_identity)?;
     if !has_body {
@@ -186,6 +188,10 @@ pub async fn admit(
     let checked = version
         .map_err(Rejection::from)
         .and_then(|v| check_body(state, &identity, session, &request, v).map(|()| v));
+    let checked = match checked {
+        Ok(v) => check_tasks(store, &identity, &request).await.map(|()| v),
+        Err(e) => Err(e),
+    };
     let version = match checked {
         Ok(v) => v,
         Err(rejection) => {
@@ -197,6 +203,12 @@ pub async fn admit(
     };
     let verdict = decide(&policy, &identity, &request);
     let shadow_disagreed = compare_with_shadow(live, &policy, &identity, &request, verdict.is_ok());
+    let verdict = match verdict {
+        Ok(rules) => spend_budgets(store, settings, &policy, &identity, &request)
+            .await
+            .map(|()| rules),
+        denied => denied,
+    };
     match verdict {
         Ok(rules) => Ok(Admitted {
             identity,
@@ -279,8 +291,7 @@ fn check_body(
             ));
         }
     }
-    check_answers(state.server_requests, who, request)?;
-    check_tasks(state.tasks, who, request)
+    check_answers(state.server_requests, who, request)
 }
 
 /// The mirror headers as sent (`Mcp-Param-*` by the name after the prefix).
@@ -301,14 +312,52 @@ fn mirror(headers: &http::HeaderMap) -> transport::Mirror<'_> {
 
 /// A task id must be one this caller created through us, like a session id (MCP 2025-11-25
 /// Tasks §"Security": tasks bind to the authorization context that created them). Unknown and
-/// foreign ids are answered alike, so ids cannot be probed.
-fn check_tasks(tasks: &Sessions, who: &Identity, request: &Request) -> Result<(), Rejection> {
-    let owned = |id: &String| tasks.check(id, who) == Ownership::Owner;
-    if request.calls().iter().all(|c| c.tasks.iter().all(owned)) {
-        Ok(())
-    } else {
-        Err(Rejection::TaskNotFound)
+/// foreign ids are answered alike, so ids cannot be probed. A shared store binds a new task in
+/// the background: an id it does not know yet is asked once more, a moment later.
+async fn check_tasks(store: &Store, who: &Identity, request: &Request) -> Result<(), Rejection> {
+    for id in request.calls().iter().flat_map(|c| &c.tasks) {
+        let mut found = store.check(Kind::Task, id, who).await?;
+        if found == Ownership::Unknown && store.is_shared() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            found = store.check(Kind::Task, id, who).await?;
+        }
+        if found != Ownership::Owner {
+            return Err(Rejection::TaskNotFound);
+        }
     }
+    Ok(())
+}
+
+/// Every budget an allowed call spends from (`rate_limits`), after the grants: over one is 429
+/// with when to retry. A store that cannot be asked follows `state.on_unavailable`.
+async fn spend_budgets(
+    store: &Store,
+    settings: &crate::config::Settings,
+    policy: &Policy,
+    who: &Identity,
+    request: &Request,
+) -> Result<(), Rejection> {
+    if !policy.has_limits() {
+        return Ok(());
+    }
+    for call in request.calls() {
+        for bucket in policy.buckets(who, call) {
+            match store.spend(&bucket).await {
+                Ok(Ok(())) => {}
+                Ok(Err(retry_after)) => {
+                    return Err(Rejection::RateLimited {
+                        limit: bucket.limit.name.clone(),
+                        retry_after,
+                    })
+                }
+                Err(e) if settings.state.limits_when_unavailable == Unavailable::Deny => {
+                    return Err(e.into())
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Upgrade`, or `Connection` naming it: a request to leave HTTP for another protocol.
@@ -423,14 +472,17 @@ fn check_transport(settings: &crate::config::Settings, session: &Session) -> Res
 }
 
 /// A session id must be one this caller created through us (see `session`).
-fn check_session(sessions: &Sessions, who: &Identity, session: &Session) -> Result<(), Rejection> {
+async fn check_session(store: &Store, who: &Identity, session: &Session) -> Result<(), Rejection> {
     let ids = values(&session.req_header().headers, "mcp-session-id");
     match ids.as_slice() {
         [] => Ok(()),
-        [id] => match std::str::from_utf8(id).map(|id| sessions.check(id, who)) {
-            Ok(Ownership::Owner) => Ok(()),
-            _ => Err(Rejection::SessionNotFound),
-        },
+        [id] => {
+            let id = std::str::from_utf8(id).map_err(|_| Rejection::SessionNotFound)?;
+            match store.check(Kind::Session, id, who).await? {
+                Ownership::Owner => Ok(()),
+                _ => Err(Rejection::SessionNotFound),
+            }
+        }
         _ => Err(Rejection::BadRequest(
             "more than one Mcp-Session-Id header".into(),
         )),
