@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::audit::{chain, AuditOutput, AuditRecord, Chain, OnFailure};
 
@@ -71,13 +71,16 @@ impl AuditSink {
         !self.failing.load(Ordering::Relaxed) && self.queued.load(Ordering::Relaxed) < self.capacity
     }
 
-    /// Queues a record. In `reject` mode a full queue is waited on briefly (the request has
-    /// already been served, its record must not be lost); in `drop` mode it is dropped at once.
-    pub fn submit(&self, record: AuditRecord) -> Result<(), Dropped> {
-        let deadline = Instant::now() + Duration::from_secs(2);
+    /// Queues a record. In `reject` mode a full queue is waited on briefly — asynchronously:
+    /// the request was already served and its record must not be lost, but a Pingora worker
+    /// must never block on it (new requests are refused while the sink is not `accepting`).
+    /// In `drop` mode a full queue drops the record at once.
+    pub async fn submit(&self, record: AuditRecord) -> Result<(), Dropped> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         let mut record = record;
         // Counted before it is sent: the writer may take it (and count it off) at once.
         self.queued.fetch_add(1, Ordering::Relaxed);
+        let mut pause = Duration::from_millis(1);
         loop {
             match self.tx.try_send(record) {
                 Ok(()) => return Ok(()),
@@ -86,12 +89,13 @@ impl AuditSink {
                     return Err(Dropped::Closed);
                 }
                 Err(TrySendError::Full(r)) => {
-                    if self.on_failure == OnFailure::Drop || Instant::now() > deadline {
+                    if self.on_failure == OnFailure::Drop || tokio::time::Instant::now() > deadline {
                         self.queued.fetch_sub(1, Ordering::Relaxed);
                         return Err(Dropped::Full);
                     }
                     record = r;
-                    std::thread::sleep(Duration::from_millis(1));
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
                 }
             }
         }

@@ -256,12 +256,13 @@ impl ProxyHttp for Gatekeeper {
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let headers = &session.req_header().headers;
         let session_id = headers.get("mcp-session-id").and_then(|v| v.to_str().ok());
-        self.record(
+        let record = self.record(
             ctx,
             session.req_header().method.as_str(),
             session_id,
             status,
         );
+        self.submit_audit(record, &ctx.request_id).await;
         if self.state.is_shared() {
             self.metrics.state_store_up(self.state.is_up());
         }

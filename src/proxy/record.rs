@@ -34,13 +34,13 @@ impl Gatekeeper {
         http_method: &str,
         session_id: Option<&str>,
         status: u16,
-    ) {
+    ) -> AuditRecord {
         let summary = summarize(self, ctx, http_method);
         let latency = ctx.started.elapsed();
         let first = summary.request.and_then(|r| r.calls().first());
         self.count(&summary, ctx, first, status, latency);
         let policy = self.live.policy.load();
-        let record = AuditRecord {
+        AuditRecord {
             ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             request_id: ctx.request_id.clone(),
             session_id: session_id.map(|s| s.chars().take(128).collect()),
@@ -76,10 +76,14 @@ impl Gatekeeper {
                 .collect(),
             latency_us: latency.as_micros() as u64,
             args_hmac: first.and_then(|c| args_hmac(ctx.runtime.settings.audit.key.as_deref(), c)),
-        };
-        if let Err(e) = self.audit.submit(record) {
+        }
+    }
+
+    /// Hands the record to the audit sink, waiting (asynchronously) while its queue is full.
+    pub(super) async fn submit_audit(&self, record: AuditRecord, request_id: &str) {
+        if let Err(e) = self.audit.submit(record).await {
             self.metrics.audit_dropped();
-            tracing::error!(reason = ?e, request_id = %ctx.request_id, "audit record dropped");
+            tracing::error!(reason = ?e, request_id = %request_id, "audit record dropped");
         }
     }
 
