@@ -9,6 +9,10 @@ use async_trait::async_trait;
 use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 
+/// The same allocator as the gatekeeper's, so the floor measures Pingora, not malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Floor {
     upstream: std::net::SocketAddr,
 }

@@ -151,10 +151,11 @@ impl Output {
         Ok(())
     }
 
-    fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+    /// One whole line, newline included.
+    fn write_bytes(&mut self, line: &[u8]) -> std::io::Result<()> {
         match self {
-            Output::Stdout(out) => writeln!(out.lock(), "{line}"),
-            Output::File { file, .. } => writeln!(file, "{line}"),
+            Output::Stdout(out) => out.lock().write_all(line),
+            Output::File { file, .. } => file.write_all(line),
         }
     }
 
@@ -199,7 +200,7 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<AuditRecord>) {
-        const COALESCE: Duration = Duration::from_millis(1);
+        const COALESCE: Duration = Duration::from_millis(2);
         while let Ok(first) = rx.recv() {
             // Let a burst gather: one wake-up, one write and one flush per batch instead of
             // per record (at load, waking this thread per record cost more than writing).
@@ -218,16 +219,23 @@ impl Writer {
     }
 
     /// Writes and flushes a batch; on failure nothing of the chain advances, so a retry writes
-    /// the same lines with the same hashes.
+    /// the same lines with the same hashes. One buffer serves every line of the batch.
     fn write_batch(&mut self, batch: &[AuditRecord]) -> std::io::Result<()> {
         self.out.follow_rotation()?;
         let mut prev = self.prev.clone();
+        let mut line = Vec::with_capacity(1024);
         for record in batch {
-            let body = serde_json::to_string(record).map_err(std::io::Error::other)?;
-            let open = body.strip_suffix('}').unwrap_or(&body);
-            let (line, hash) = self.chain.seal(&format!("{open},\"prev\":\"{prev}\"}}"));
-            self.out.write_line(&line)?;
-            prev = hash;
+            line.clear();
+            serde_json::to_writer(&mut line, record).map_err(std::io::Error::other)?;
+            if line.last() == Some(&b'}') {
+                line.pop();
+            }
+            line.extend_from_slice(b",\"prev\":\"");
+            line.extend_from_slice(prev.as_bytes());
+            line.push(b'"');
+            prev = self.chain.seal_into(&mut line);
+            line.push(b'\n');
+            self.out.write_bytes(&line)?;
         }
         self.out.flush()?;
         self.prev = prev;

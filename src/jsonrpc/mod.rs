@@ -73,6 +73,9 @@ pub struct Call {
     /// The task ids the call names (`params.taskId` of `tasks/*`, the `taskIds` a
     /// `subscriptions/listen` watches): each must be one the caller created.
     pub tasks: Vec<String>,
+    /// The call may be answered with a task: 2025-11-25's `params.task`, or the 2026 tasks
+    /// extension among the client's capabilities. Only then is a passed answer read for one.
+    pub may_create_task: bool,
 }
 
 impl Call {
@@ -223,6 +226,7 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
         refuse_case_twins(p, "params").map_err(|m| ParseError::invalid(m, id_ref))?;
     }
     let revision = params.as_ref().and_then(body_revision);
+    let may_create_task = params.as_ref().is_some_and(asks_for_task);
     let tasks = params
         .as_ref()
         .map(|p| named_tasks(&method, p))
@@ -239,7 +243,20 @@ fn parse_call(value: Value) -> Result<Call, ParseError> {
         target,
         revision,
         tasks,
+        may_create_task,
     })
+}
+
+/// `params.task` (2025-11-25) or `_meta["io.modelcontextprotocol/clientCapabilities"]
+/// .extensions["io.modelcontextprotocol/tasks"]` (SEP-2663).
+fn asks_for_task(params: &Map<String, Value>) -> bool {
+    params.get("task").is_some_and(Value::is_object)
+        || params
+            .get("_meta")
+            .and_then(|m| m.get("io.modelcontextprotocol/clientCapabilities"))
+            .and_then(|c| c.get("extensions"))
+            .and_then(|e| e.get("io.modelcontextprotocol/tasks"))
+            .is_some()
 }
 
 /// The `_meta` member naming the request's revision (MCP 2026-07-28, Streamable HTTP
@@ -319,6 +336,7 @@ fn parse_answer(obj: Map<String, Value>, id: Option<Value>) -> Result<Call, Pars
         target: CallTarget::Answer,
         revision: None,
         tasks: Vec::new(),
+        may_create_task: false,
     })
 }
 

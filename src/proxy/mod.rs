@@ -60,7 +60,8 @@ pub struct Gatekeeper {
 /// What one request carries through the phases.
 pub struct RequestCtx {
     started: Instant,
-    request_id: String,
+    /// Formatted only when a line is written (the audit trail, an error log).
+    request_id: uuid::Uuid,
     /// The settings snapshot this request runs under, from start to end.
     runtime: Arc<Runtime>,
     admitted: Option<Admitted>,
@@ -84,7 +85,7 @@ impl ProxyHttp for Gatekeeper {
     fn new_ctx(&self) -> RequestCtx {
         RequestCtx {
             started: Instant::now(),
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: uuid::Uuid::new_v4(),
             runtime: self.live.runtime.load_full(),
             admitted: None,
             refused: None,
@@ -194,6 +195,14 @@ impl ProxyHttp for Gatekeeper {
         end_of_stream: bool,
         ctx: &mut RequestCtx,
     ) -> Result<Option<std::time::Duration>> {
+        if let Some(rewrite) = ctx.rewrite.as_mut().filter(|r| r.only_observes()) {
+            // Sent on as it came: only read for what the server creates.
+            rewrite.observe(body.as_deref().unwrap_or_default(), end_of_stream);
+            if let Some(admitted) = &ctx.admitted {
+                self.remember(&admitted.identity, rewrite.take_observed());
+            }
+            return Ok(None);
+        }
         if let Some(rewrite) = ctx.rewrite.as_mut().filter(|r| !r.passes_through()) {
             let chunk = body.take().unwrap_or_default();
             let out = rewrite.push(&chunk, end_of_stream);
@@ -262,7 +271,7 @@ impl ProxyHttp for Gatekeeper {
             session_id,
             status,
         );
-        self.submit_audit(record, &ctx.request_id).await;
+        self.submit_audit(record, ctx.request_id).await;
         if self.state.is_shared() {
             self.metrics.state_store_up(self.state.is_up());
         }

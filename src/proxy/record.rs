@@ -42,7 +42,7 @@ impl Gatekeeper {
         let policy = self.live.policy.load();
         AuditRecord {
             ts: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            request_id: ctx.request_id.clone(),
+            request_id: ctx.request_id.to_string(),
             session_id: session_id.map(|s| s.chars().take(128).collect()),
             user_id: summary.identity.map(|i| i.user_id.clone()),
             username: summary.identity.and_then(|i| i.username.clone()),
@@ -80,7 +80,7 @@ impl Gatekeeper {
     }
 
     /// Hands the record to the audit sink, waiting (asynchronously) while its queue is full.
-    pub(super) async fn submit_audit(&self, record: AuditRecord, request_id: &str) {
+    pub(super) async fn submit_audit(&self, record: AuditRecord, request_id: uuid::Uuid) {
         if let Err(e) = self.audit.submit(record).await {
             self.metrics.audit_dropped();
             tracing::error!(reason = ?e, request_id = %request_id, "audit record dropped");
@@ -141,7 +141,7 @@ impl Gatekeeper {
 fn summarize<'a>(gk: &Gatekeeper, ctx: &'a RequestCtx, http_method: &'a str) -> Summary<'a> {
     if let Some(r) = ctx.refused.as_deref() {
         return Summary {
-            identity: r.identity.as_ref(),
+            identity: r.identity.as_deref(),
             request: r.request.as_ref(),
             http_method,
             decision: match r.rejection {

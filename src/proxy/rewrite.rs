@@ -46,9 +46,9 @@ pub fn plan(settings: &Settings, admitted: &Admitted, own_tasks: Vec<String>) ->
             versions: method("server/discover"),
         },
         private_cache: modern && method("resources/read"),
-        read_passed_body: ["tools/list", "tools/call", "server/discover"]
-            .iter()
-            .any(|m| method(m)),
+        read_passed_body: method("tools/list")
+            || method("server/discover")
+            || calls.iter().any(|c| c.may_create_task),
     }
     .into_rewrite()
 }

@@ -129,6 +129,55 @@ impl Rewrite {
         matches!(self.mode, Mode::Pass(Observer::None))
     }
 
+    /// Whether the body passes byte for byte (only read, for what the server creates): the
+    /// shell then hands chunks to `observe` and sends them on as they are, without a copy.
+    pub fn only_observes(&self) -> bool {
+        matches!(self.mode, Mode::Pass(_))
+    }
+
+    /// Reads a chunk of a body that passes unchanged.
+    pub fn observe(&mut self, chunk: &[u8], end_of_stream: bool) {
+        if let Mode::Pass(observer) = &mut self.mode {
+            let (cap, watch) = (self.plan.cap, self.plan.watch);
+            Self::read_passed(observer, &mut self.observed, chunk, end_of_stream, cap, watch);
+        }
+    }
+
+    fn read_passed(
+        observer: &mut Observer,
+        observed: &mut Observed,
+        chunk: &[u8],
+        end_of_stream: bool,
+        cap: usize,
+        watch: Watch,
+    ) {
+        match observer {
+            Observer::None => {}
+            Observer::Events(splitter) => {
+                splitter.push(chunk);
+                while let Some(event) = splitter.next_event() {
+                    if let Some(data) = std::str::from_utf8(event)
+                        .ok()
+                        .and_then(|t| Event::parse(t).data)
+                    {
+                        observed.note(data.as_bytes(), watch);
+                    }
+                }
+                if splitter.held() > cap {
+                    *observer = Observer::None;
+                }
+            }
+            Observer::Body(copy) if copy.len() + chunk.len() > cap => *observer = Observer::None,
+            Observer::Body(copy) => {
+                copy.extend_from_slice(chunk);
+                if end_of_stream {
+                    observed.note(copy, watch);
+                    *observer = Observer::None;
+                }
+            }
+        }
+    }
+
     /// What the server's messages created since the last call.
     pub fn take_observed(&mut self) -> Observed {
         std::mem::take(&mut self.observed)
@@ -185,33 +234,7 @@ impl Rewrite {
         match &mut self.mode {
             Mode::Pass(observer) => {
                 let watch = self.plan.watch;
-                match observer {
-                    Observer::None => {}
-                    Observer::Events(splitter) => {
-                        splitter.push(chunk);
-                        while let Some(event) = splitter.next_event() {
-                            if let Some(data) = std::str::from_utf8(event)
-                                .ok()
-                                .and_then(|t| Event::parse(t).data)
-                            {
-                                self.observed.note(data.as_bytes(), watch);
-                            }
-                        }
-                        if splitter.held() > cap {
-                            *observer = Observer::None;
-                        }
-                    }
-                    Observer::Body(copy) if copy.len() + chunk.len() > cap => {
-                        *observer = Observer::None;
-                    }
-                    Observer::Body(copy) => {
-                        copy.extend_from_slice(chunk);
-                        if end_of_stream {
-                            self.observed.note(copy, watch);
-                            *observer = Observer::None;
-                        }
-                    }
-                }
+                Self::read_passed(observer, &mut self.observed, chunk, end_of_stream, cap, watch);
                 chunk.to_vec()
             }
             Mode::Cut(error) => error.take().unwrap_or_default(),
@@ -373,8 +396,7 @@ impl Rewrite {
 /// hand it to another authorization context (MCP 2026-07-28 §Caching), so it becomes
 /// `"private"`. Parsed only when the member appears.
 fn private_scope(message: Vec<u8>) -> Vec<u8> {
-    let needle = b"\"cacheScope\"";
-    if !message.windows(needle.len()).any(|w| w == needle) {
+    if memchr::memmem::find(&message, b"\"cacheScope\"").is_none() {
         return message;
     }
     let Ok(mut root) = Node::parse(&message) else {

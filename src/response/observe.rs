@@ -41,7 +41,7 @@ impl Observed {
 
     /// Reads one message or batch. Parsed only when a member it looks for appears in the text.
     pub fn note(&mut self, data: &[u8], watch: Watch) {
-        let has = |needle: &[u8]| data.windows(needle.len()).any(|w| w == needle);
+        let has = |needle: &[u8]| memchr::memmem::find(data, needle).is_some();
         let wanted = has(b"\"method\"")
             || has(b"\"taskId\"")
             || (watch.tools && has(b"\"tools\""))

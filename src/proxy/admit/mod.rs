@@ -25,7 +25,8 @@ mod body;
 /// A request the gatekeeper let through, and what it knows of it.
 #[derive(Debug, Clone)]
 pub struct Admitted {
-    pub identity: Identity,
+    /// Shared with the verified-token cache: a request does not copy its caller's claims.
+    pub identity: Arc<Identity>,
     /// `None` for GET and DELETE, which carry no JSON-RPC body.
     pub request: Option<Request>,
     /// The rule that allowed each call, in order.
@@ -59,7 +60,7 @@ impl Admitted {
 pub struct Refusal {
     pub rejection: Rejection,
     pub id: Option<Value>,
-    pub identity: Option<Identity>,
+    pub identity: Option<Arc<Identity>>,
     pub request: Option<Request>,
     pub shadow_disagreed: bool,
 }
@@ -140,7 +141,9 @@ pub async fn admit(
         .await
         .map_err(|e| Box::new(Refusal::from(e)))?;
     // The connection's verified client certificate (mutual TLS), for the policy and audit.
-    identity.certificate = crate::tls::client_certificate(session);
+    if let Some(certificate) = crate::tls::client_certificate(session) {
+        Arc::make_mut(&mut identity).certificate = Some(certificate);
+    }
     // One policy version decides the whole request, however long the body takes to arrive.
     let policy = live.policy.load_full();
     let with_identity = |rejection: Rejection| {
@@ -407,6 +410,7 @@ fn judge_stream(
         target: CallTarget::Method,
         revision: None,
         tasks: Vec::new(),
+        may_create_task: false,
     };
     let decision = policy.decide(who, &call);
     if decision.allowed {
@@ -493,7 +497,10 @@ fn values<'a>(headers: &'a http::HeaderMap, name: &str) -> Vec<&'a [u8]> {
     headers.get_all(name).iter().map(|v| v.as_bytes()).collect()
 }
 
-async fn authenticate(runtime: &Arc<Runtime>, session: &Session) -> Result<Identity, Rejection> {
+async fn authenticate(
+    runtime: &Arc<Runtime>,
+    session: &Session,
+) -> Result<Arc<Identity>, Rejection> {
     let values: Vec<&[u8]> = session
         .req_header()
         .headers
@@ -502,10 +509,10 @@ async fn authenticate(runtime: &Arc<Runtime>, session: &Session) -> Result<Ident
         .map(|v| v.as_bytes())
         .collect();
     let token = auth::bearer_token(&values).map_err(Rejection::Unauthenticated)?;
-    match runtime.verifier.verify(token) {
+    match runtime.verifier.verify_shared(token) {
         Err(auth::AuthError::UnknownKey) if refetch_keys(runtime, token).await => runtime
             .verifier
-            .verify(token)
+            .verify_shared(token)
             .map_err(Rejection::Unauthenticated),
         verdict => verdict.map_err(Rejection::Unauthenticated),
     }
