@@ -89,7 +89,8 @@ impl AuditSink {
                     return Err(Dropped::Closed);
                 }
                 Err(TrySendError::Full(r)) => {
-                    if self.on_failure == OnFailure::Drop || tokio::time::Instant::now() > deadline {
+                    if self.on_failure == OnFailure::Drop || tokio::time::Instant::now() > deadline
+                    {
                         self.queued.fetch_sub(1, Ordering::Relaxed);
                         return Err(Dropped::Full);
                     }

@@ -139,7 +139,14 @@ impl Rewrite {
     pub fn observe(&mut self, chunk: &[u8], end_of_stream: bool) {
         if let Mode::Pass(observer) = &mut self.mode {
             let (cap, watch) = (self.plan.cap, self.plan.watch);
-            Self::read_passed(observer, &mut self.observed, chunk, end_of_stream, cap, watch);
+            Self::read_passed(
+                observer,
+                &mut self.observed,
+                chunk,
+                end_of_stream,
+                cap,
+                watch,
+            );
         }
     }
 
@@ -234,7 +241,14 @@ impl Rewrite {
         match &mut self.mode {
             Mode::Pass(observer) => {
                 let watch = self.plan.watch;
-                Self::read_passed(observer, &mut self.observed, chunk, end_of_stream, cap, watch);
+                Self::read_passed(
+                    observer,
+                    &mut self.observed,
+                    chunk,
+                    end_of_stream,
+                    cap,
+                    watch,
+                );
                 chunk.to_vec()
             }
             Mode::Cut(error) => error.take().unwrap_or_default(),
