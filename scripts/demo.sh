@@ -111,6 +111,44 @@ step "FHIR R4: Doctor reads NUGWI's record Bundle" ok fhir --role Doctor "${reco
 step "FHIR R4: Researcher reads it (redacted by FHIR datatype)" ok fhir --role Researcher "${records[@]}"
 step "FHIR R4: Nurse reads it (SSN identifier, last 4 kept)" ok fhir --role Nurse get_patient --arg patient_id=NUGWI
 
+# Encrypted end to end: the web app → gatekeeper over HTTPS, and the gatekeeper → the MCP server
+# over HTTPS, with a CA made for this run (openssl) that both hops verify against.
+TLS_DIR=$LOG_DIR/tls
+mkdir -p "$TLS_DIR"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=demo hospital CA" -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>/dev/null
+for name in gatekeeper mock; do
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+    -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.csr" 2>/dev/null
+  openssl x509 -req -in "$TLS_DIR/$name.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+    -CAcreateserial -days 2 -out "$TLS_DIR/$name.crt" \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+done
+TLS_MOCK_PORT=$(pick_port $((MOCK_PORT + 2)))
+TLS_GATE_PORT=$(pick_port $((GATE_PORT + 2)))
+TLS_ADMIN_PORT=$(pick_port $((ADMIN_PORT + 2)))
+"$BIN/mock-mcp" --listen "127.0.0.1:$TLS_MOCK_PORT" --tls-cert "$TLS_DIR/mock.crt" \
+  --tls-key "$TLS_DIR/mock.key" >"$LOG_DIR/mock-mcp-tls.log" 2>&1 &
+pids+=($!)
+wait_port "$TLS_MOCK_PORT"
+{
+  cat "$LOG_DIR/gatekeeper.yaml"
+  printf 'tls:\n  cert_file: %s\n  key_file: %s\n' "$TLS_DIR/gatekeeper.crt" "$TLS_DIR/gatekeeper.key"
+  printf 'upstream_tls:\n  ca_file: %s\n' "$TLS_DIR/ca.pem"
+} >"$LOG_DIR/gatekeeper-tls.yaml"
+GATEKEEPER_UPSTREAM=https://127.0.0.1:$TLS_MOCK_PORT GATEKEEPER_LISTEN=127.0.0.1:$TLS_GATE_PORT \
+  GATEKEEPER_METRICS_LISTEN=127.0.0.1:$TLS_ADMIN_PORT GATEKEEPER_AUDIT_LOG=$LOG_DIR/audit-tls.log \
+  "$GK" serve -c "$LOG_DIR/gatekeeper-tls.yaml" >"$LOG_DIR/gatekeeper-tls.log" 2>&1 &
+pids+=($!)
+wait_port "$TLS_GATE_PORT" || { cat "$LOG_DIR/gatekeeper-tls.log"; exit 1; }
+tls() { "$GK" call --user-id 1 --username yenji100 --cacert "$TLS_DIR/ca.pem" "$@"; }
+step "HTTPS end to end: Doctor reads NUGWI's records (both hops verified)" ok \
+  tls --url "https://127.0.0.1:$TLS_GATE_PORT/mcp" --role Doctor "${records[@]}"
+step "HTTPS end to end: Researcher (redacted as ever)" ok \
+  tls --url "https://127.0.0.1:$TLS_GATE_PORT/mcp" --role Researcher "${records[@]}"
+step "Plain HTTP to the TLS listener gets no answer" fail \
+  call --url "http://127.0.0.1:$TLS_GATE_PORT/mcp" --role Doctor "${records[@]}"
+
 echo "── What the operators see"
 metrics=$(exec 3<>"/dev/tcp/127.0.0.1/$ADMIN_PORT"; printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3; cat <&3)
 echo "$metrics" | grep -E '^gatekeeper_(requests_total|auth_failures_total|redactions_total)' | grep -v ' 0$' | sed 's/^/   /'
