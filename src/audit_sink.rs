@@ -75,7 +75,10 @@ impl AuditSink {
     /// the request was already served and its record must not be lost, but a Pingora worker
     /// must never block on it (new requests are refused while the sink is not `accepting`).
     /// In `drop` mode a full queue drops the record at once.
-    pub async fn submit(&self, record: AuditRecord) -> Result<(), Dropped> {
+    ///
+    /// `served`: the request reached the upstream. A refusal's record is not waited for: nothing
+    /// was served, and its client must not be held (it counts as dropped when the queue is full).
+    pub async fn submit(&self, record: AuditRecord, served: bool) -> Result<(), Dropped> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         let mut record = record;
         // Counted before it is sent: the writer may take it (and count it off) at once.
@@ -89,7 +92,9 @@ impl AuditSink {
                     return Err(Dropped::Closed);
                 }
                 Err(TrySendError::Full(r)) => {
-                    if self.on_failure == OnFailure::Drop || tokio::time::Instant::now() > deadline
+                    if self.on_failure == OnFailure::Drop
+                        || !served
+                        || tokio::time::Instant::now() > deadline
                     {
                         self.queued.fetch_sub(1, Ordering::Relaxed);
                         return Err(Dropped::Full);

@@ -164,7 +164,7 @@ impl RateLimit {
 
 /// GCRA (the generic cell rate algorithm, ITU-T I.371): a bucket is its theoretical arrival
 /// time `tat`. A call at `now` is allowed when `tat - tolerance <= now`, and moves `tat` one
-/// interval on; else it is refused, with how long until it would pass. Times in milliseconds.
+/// interval on; else it is refused, with how long until it would pass. Times in microseconds.
 pub fn gcra(tat: Option<u64>, now: u64, interval: u64, tolerance: u64) -> Result<u64, u64> {
     let tat = tat.unwrap_or(now).max(now);
     let earliest = tat.saturating_sub(tolerance);
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_the_steady_pace() {
-        let (interval, tolerance) = (2_000, 2_000 * 9); // 30/min, burst 10
+        let (interval, tolerance) = (2_000, 2_000 * 9); // 30/min in ms, burst 10 (any unit)
         let mut tat = None;
         for i in 0..10 {
             tat = Some(gcra(tat, 0, interval, tolerance).unwrap_or_else(|_| panic!("call {i}")));

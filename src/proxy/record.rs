@@ -81,7 +81,8 @@ impl Gatekeeper {
 
     /// Hands the record to the audit sink, waiting (asynchronously) while its queue is full.
     pub(super) async fn submit_audit(&self, record: AuditRecord, request_id: uuid::Uuid) {
-        if let Err(e) = self.audit.submit(record).await {
+        let served = record.upstream_status.is_some();
+        if let Err(e) = self.audit.submit(record, served).await {
             self.metrics.audit_dropped();
             tracing::error!(reason = ?e, request_id = %request_id, "audit record dropped");
         }

@@ -11,7 +11,7 @@ use crate::policy::gcra;
 pub struct Memory {
     sessions: Sessions,
     tasks: Sessions,
-    /// Bucket key → theoretical arrival time, in ms since `epoch`.
+    /// Bucket key → theoretical arrival time, in µs since `epoch`.
     buckets: Mutex<HashMap<String, u64>>,
     epoch: Instant,
 }
@@ -37,7 +37,7 @@ impl Memory {
     }
 
     pub fn spend(&self, key: &str, interval: u64, tolerance: u64) -> Result<(), Duration> {
-        let now = self.epoch.elapsed().as_millis() as u64;
+        let now = self.epoch.elapsed().as_micros() as u64;
         let Ok(mut buckets) = self.buckets.lock() else {
             return Err(Duration::from_secs(1));
         };
@@ -49,7 +49,23 @@ impl Memory {
                 buckets.insert(key.to_string(), tat);
                 Ok(())
             }
-            Err(wait) => Err(Duration::from_millis(wait)),
+            Err(wait) => Err(Duration::from_micros(wait)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_faster_than_a_thousand_a_second_keep_their_pace() {
+        let m = Memory::new((10, Duration::from_secs(60)), Duration::from_secs(60));
+        // 100 000 calls a second, bursts of 3: one every 10 µs, three at once.
+        let (interval, tolerance) = (10, 20);
+        let allowed = (0..10)
+            .filter(|_| m.spend("k", interval, tolerance).is_ok())
+            .count();
+        assert!((3..10).contains(&allowed), "{allowed}");
     }
 }

@@ -123,8 +123,9 @@ impl Store {
 
     /// Spends one call from `bucket`: `Ok(Ok(()))` allowed, `Ok(Err(wait))` over the limit.
     pub async fn spend(&self, bucket: &Bucket<'_>) -> Result<Result<(), Duration>, Unavailable> {
-        let interval = bucket.limit.interval.as_millis() as u64;
-        let tolerance = bucket.limit.tolerance().as_millis() as u64;
+        // Microseconds: a budget of more than 1000 calls a second still has a pace.
+        let interval = bucket.limit.interval.as_micros() as u64;
+        let tolerance = bucket.limit.tolerance().as_micros() as u64;
         match self {
             Store::Memory(m) => Ok(m.spend(&bucket.key, interval, tolerance)),
             Store::Redis(r) => r.spend(&bucket.key, interval, tolerance).await,

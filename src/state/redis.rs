@@ -16,17 +16,17 @@ use sha2::{Digest, Sha256};
 use super::{Kind, Unavailable};
 use crate::mcp_session::Ownership;
 
-/// GCRA on the server's clock; KEYS[1] the bucket, ARGV interval and tolerance (ms).
-/// Returns 0 when allowed, else the milliseconds to wait.
+/// GCRA on the server's clock; KEYS[1] the bucket, ARGV interval and tolerance (µs).
+/// Returns 0 when allowed, else the microseconds to wait.
 const GCRA: &str = r"
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-if now < tat - tolerance then return tat - tolerance - now end
+if now < tat - tolerance then return math.max(1, tat - tolerance - now) end
 local new = tat + interval
-redis.call('SET', KEYS[1], new, 'PX', new - now + 1000)
+redis.call('SET', KEYS[1], string.format('%d', new), 'PX', math.floor((new - now) / 1000) + 1000)
 return 0
 ";
 
@@ -167,7 +167,7 @@ impl Redis {
         Ok(if wait == 0 {
             Ok(())
         } else {
-            Err(Duration::from_millis(wait))
+            Err(Duration::from_micros(wait))
         })
     }
 
