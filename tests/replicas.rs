@@ -197,6 +197,36 @@ fn a_session_and_a_task_made_through_one_replica_continue_through_another() {
         200,
         "alice's, through B"
     );
+
+    // What the replicas share names nobody: owners and ids are digests; only a task id sits
+    // in clear, in its (digested) owner's set, for `tasks/list`.
+    let dump = redis_dump(&redis);
+    assert!(dump.contains("gk:s:") && dump.contains("gk:t:"), "{dump}");
+    for clear in ["alice", "bob", session.as_str()] {
+        assert!(!dump.contains(clear), "{clear} in Redis: {dump}");
+    }
+    assert_eq!(dump.matches(task.as_str()).count(), 1, "{dump}");
+}
+
+/// Every key in the Redis, and each string value or set member, one per line.
+fn redis_dump(redis: &Redis) -> String {
+    let cli = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-p", &redis.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (installed with redis-server)");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let keys = cli(&["--scan"]);
+    let mut dump = keys.clone();
+    for key in keys.lines() {
+        dump += &match cli(&["TYPE", key]).trim() {
+            "set" => cli(&["SMEMBERS", key]),
+            _ => cli(&["GET", key]),
+        };
+    }
+    dump
 }
 
 #[test]

@@ -646,6 +646,55 @@ fn a_task_belongs_to_the_caller_who_created_it() {
 }
 
 #[test]
+fn a_task_result_is_redacted_like_the_tool_result_it_is() {
+    let mock = start_mock(false);
+    let gate = start_gatekeeper(GateOptions::new(mock.addr));
+    let url = format!("http://{}/mcp", gate.addr);
+    let mut call = tools_call("get_medical_records", json!({"patient_id":"NUGWI"}));
+    call["params"]["task"] = json!({"ttl": 60000});
+    let result_of = |role: &str| {
+        let session = Legacy::open(&url, &token_for(role, role));
+        let (status, created) = session.post(call.clone());
+        assert_eq!(status, 200, "{created}");
+        let id = created["result"]["task"]["taskId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, result) = session.post(json!({"jsonrpc":"2.0","id":9,
+            "method":"tasks/result","params":{"taskId":id}}));
+        assert_eq!(status, 200, "{result}");
+        result.to_string()
+    };
+    let doctor = result_of("Doctor");
+    let ssns = ssns_in(&doctor);
+    assert!(
+        !ssns.is_empty(),
+        "the Doctor's result names an SSN: {doctor}"
+    );
+    let researcher = result_of("Researcher");
+    for ssn in ssns {
+        assert!(
+            !researcher.contains(&ssn),
+            "the Researcher saw {ssn}: {researcher}"
+        );
+    }
+}
+
+/// SSN-shaped strings (`ddd-dd-dddd`) in a text.
+fn ssns_in(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(10))
+        .filter(|&i| {
+            bytes[i..i + 11].iter().enumerate().all(|(j, b)| match j {
+                3 | 6 => *b == b'-',
+                _ => b.is_ascii_digit(),
+            })
+        })
+        .map(|i| text[i..i + 11].to_string())
+        .collect()
+}
+
+#[test]
 fn messages_one_after_another_in_one_body_are_each_redacted() {
     let upstream = start_upstream(|_| {
         let log = json!({"jsonrpc":"2.0","method":"notifications/message",

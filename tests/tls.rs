@@ -290,17 +290,18 @@ fn an_upstream_certificate_that_does_not_verify_is_502_and_nothing_is_sent() {
     }
 }
 
+/// The gatekeeper's server certificate and the client CA file, both from `ca`.
+fn mtls_files(dir: &Path, ca: &Ca) -> ((PathBuf, PathBuf), PathBuf) {
+    let gate_cert = write_pair(dir, "gate", &ca.issue("gate", &["127.0.0.1"], false, None));
+    (gate_cert, write(dir, "clients.pem", &ca.pem()))
+}
+
 #[test]
 fn mutual_tls_admits_only_certificates_from_the_client_ca() {
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::new("Hospital Test CA");
     let other = Ca::new("Another CA");
-    let gate_cert = write_pair(
-        dir.path(),
-        "gate",
-        &ca.issue("gate", &["127.0.0.1"], false, None),
-    );
-    let client_ca = write(dir.path(), "clients.pem", &ca.pem());
+    let (gate_cert, client_ca) = mtls_files(dir.path(), &ca);
     let webapp = ca.issue("webapp", &["webapp.hospital.internal"], true, None);
     let stranger = other.issue("webapp", &["webapp.hospital.internal"], true, None);
     let mock = start_mock(false);
@@ -335,12 +336,7 @@ fn mutual_tls_admits_only_certificates_from_the_client_ca() {
 fn a_role_can_require_a_client_certificate_from_the_web_app() {
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::new("Hospital Test CA");
-    let gate_cert = write_pair(
-        dir.path(),
-        "gate",
-        &ca.issue("gate", &["127.0.0.1"], false, None),
-    );
-    let client_ca = write(dir.path(), "clients.pem", &ca.pem());
+    let (gate_cert, client_ca) = mtls_files(dir.path(), &ca);
     let webapp = ca.issue("webapp", &["webapp.hospital.internal"], true, None);
     let kiosk = ca.issue("kiosk", &["kiosk.hospital.internal"], true, None);
     let policy = std::fs::read_to_string(repo_root().join("policy/hospital.yaml"))

@@ -237,20 +237,13 @@ impl Rewrite {
 
     /// Takes a chunk of the body; returns what may be sent on now.
     pub fn push(&mut self, chunk: &[u8], end_of_stream: bool) -> Vec<u8> {
+        if self.only_observes() {
+            self.observe(chunk, end_of_stream);
+            return chunk.to_vec();
+        }
         let cap = self.plan.cap;
         match &mut self.mode {
-            Mode::Pass(observer) => {
-                let watch = self.plan.watch;
-                Self::read_passed(
-                    observer,
-                    &mut self.observed,
-                    chunk,
-                    end_of_stream,
-                    cap,
-                    watch,
-                );
-                chunk.to_vec()
-            }
+            Mode::Pass(_) => chunk.to_vec(),
             Mode::Cut(error) => error.take().unwrap_or_default(),
             Mode::Whole(buffer) if buffer.len() + chunk.len() > cap => {
                 self.cut("response exceeds the gatekeeper's buffer limit")
