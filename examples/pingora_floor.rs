@@ -6,6 +6,7 @@
 //!     cargo run --release --example pingora_floor -- LISTEN UPSTREAM THREADS
 
 use async_trait::async_trait;
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 
@@ -47,7 +48,15 @@ fn main() {
     };
     let floor = Floor { upstream };
     let mut service = http_proxy_service(&server.configuration, floor);
-    service.add_tcp(listen);
+    // The gatekeeper's listener buffer (`WRITE_BUFFER`); FLOOR_WRITE_BUFFER overrides it, so
+    // the knob can be measured on bare Pingora too.
+    let write = std::env::var("FLOOR_WRITE_BUFFER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(mcp_gatekeeper::proxy::server::WRITE_BUFFER);
+    service.add_listener(
+        ListenerConfig::tcp(listen).l4_buffer(L4BufferSettings::default().write(write)),
+    );
     server.add_service(service);
     server.run_forever()
 }

@@ -350,7 +350,9 @@ scenario_core() {
   CPU="$FLOOR_JSON_PID" bench doctor.floor "$FLOOR" "$DOCTOR" "$PATIENT"
   CPU="$GK_PID_MAIN" bench doctor.gk "$GK" "$DOCTOR" "$PATIENT"
   bench researcher.direct "$MOCK" "$RESEARCHER" "$RECORDS"
-  bench researcher.gk "$GK" "$RESEARCHER" "$RECORDS"
+  CPU="$GK_PID_MAIN" bench researcher.gk "$GK" "$RESEARCHER" "$RECORDS"
+  # The Researcher's own call as a Doctor (nothing redacted): what redaction alone costs.
+  CPU="$GK_PID_MAIN" bench records.gk "$GK" "$DOCTOR" "$RECORDS"
   bench denied.gk "$GK" "$BILLING" "$RECORDS"
   bench unauth.gk "$GK" "" "$PATIENT"
   bench sse.direct "$MOCK_SSE" "$DOCTOR" "$PATIENT"
@@ -360,6 +362,7 @@ scenario_core() {
   local k
   for k in direct nginx floor gk; do ratios "doctor.$k" doctor.direct; done
   ratios researcher.direct researcher.direct; ratios researcher.gk researcher.direct
+  ratios records.gk researcher.direct
   ratios denied.gk doctor.direct; ratios unauth.gk doctor.direct
   for k in direct floor gk; do ratios "sse.$k" sse.direct; done
 
@@ -371,6 +374,8 @@ scenario_core() {
   record cmp.gk_nginx.cpu "$(calc "${R[doctor.gk.cpu]} / ${R[doctor.nginx.cpu]}")"
   record cmp.gk_floor.cpu "$(calc "${R[doctor.gk.cpu]} / ${R[doctor.floor.cpu]}")"
   record cmp.researcher_doctor.rps "$(calc "${R[researcher.gk.rps]} / ${R[doctor.gk.rps]}")"
+  record cmp.researcher_records.rps "$(calc "${R[researcher.gk.rps]} / ${R[records.gk.rps]}")"
+  record cmp.researcher_records.cpu "$(calc "${R[researcher.gk.cpu]} - ${R[records.gk.cpu]}")"
   # The tail against what Pingora alone pays. A denied call never reaches the upstream, so its
   # floor is the floor's Doctor run (the bare proxy has no way to deny).
   record cmp.p999_floor.doctor "$(calc "${R[doctor.gk.p999]} / ${R[doctor.floor.p999]}")"
@@ -642,6 +647,7 @@ verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
   trow doctor "gatekeeper" doctor.gk
   trow researcher "mock-mcp directly" researcher.direct
   trow researcher "gatekeeper (Safe Harbor redaction)" researcher.gk
+  trow researcher "gatekeeper, the same call as a Doctor (nothing redacted)" records.gk
   trow "denied (403)" "gatekeeper" denied.gk
   trow "unauthenticated (401)" "gatekeeper" unauth.gk
   trow sse "mock-mcp --sse directly" sse.direct
@@ -653,7 +659,8 @@ verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
   echo "- **gatekeeper / bare Pingora floor, CPU per Doctor request: $(m cmp.gk_floor.cpu %.2f)×**$(spread cmp.gk_floor.cpu)" \
     "($(m doctor.gk.cpu %.1f) µs against $(m doctor.floor.cpu %.1f) µs; nginx $(m doctor.nginx.cpu %.1f) µs, the gatekeeper $(m cmp.gk_nginx.cpu %.2f)× of it)."
   echo "- **gatekeeper / bare Pingora floor, Doctor throughput: $(x cmp.gk_floor.rps)×**$(spread cmp.gk_floor.rps)."
-  echo "- **Researcher (Safe Harbor redaction) / Doctor throughput through the gatekeeper: $(x cmp.researcher_doctor.rps)×**$(spread cmp.researcher_doctor.rps)."
+  echo "- **Researcher (Safe Harbor redaction) / Doctor throughput through the gatekeeper: $(x cmp.researcher_doctor.rps)×**$(spread cmp.researcher_doctor.rps) (the Researcher's \`get_medical_records\`, 2.4 KB, against the Doctor's \`get_patient\`, 1.1 KB)."
+  echo "- **The same call, Researcher / Doctor: $(x cmp.researcher_records.rps)×**$(spread cmp.researcher_records.rps); redacting it costs the gatekeeper $(m cmp.researcher_records.cpu %.1f) µs of CPU per request ($(m researcher.gk.cpu %.1f) against $(m records.gk.cpu %.1f) µs)."
   echo "- Doctor through the gatekeeper against nginx's plain proxying: throughput $(x cmp.gk_nginx.rps)×$(spread cmp.gk_nginx.rps), p99 $(x cmp.gk_nginx.p99)×."
   echo "- A bare Pingora proxy against nginx: throughput $(x cmp.floor_nginx.rps)×, p99 $(x cmp.floor_nginx.p99)×."
   echo

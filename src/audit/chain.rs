@@ -13,24 +13,25 @@ const HASH_MEMBER: &str = ",\"hash\":\"";
 /// Computes line hashes, keyed or not.
 #[derive(Clone)]
 pub struct Chain {
-    key: Option<Vec<u8>>,
+    /// The keyed state, made once: HMAC's padded key costs two compressions per line otherwise.
+    mac: Option<Hmac<Sha256>>,
 }
 
 impl Chain {
     pub fn new(key: Option<Vec<u8>>) -> Self {
-        Chain { key }
+        // HMAC takes a key of any length, so `ok()` drops nothing.
+        let mac = key.and_then(|k| Hmac::<Sha256>::new_from_slice(&k).ok());
+        Chain { mac }
     }
 
     fn digest(&self, body: &[u8]) -> String {
-        match &self.key {
-            Some(key) => match Hmac::<Sha256>::new_from_slice(key) {
-                Ok(mut mac) => {
-                    mac.update(body);
-                    hex(&mac.finalize().into_bytes())
-                }
-                Err(_) => hex(&Sha256::digest(body)),
-            },
-            None => hex(&Sha256::digest(body)),
+        match &self.mac {
+            Some(mac) => {
+                let mut mac = mac.clone();
+                mac.update(body);
+                hex::encode(mac.finalize().into_bytes())
+            }
+            None => hex::encode(Sha256::digest(body)),
         }
     }
 
@@ -124,10 +125,6 @@ pub fn verify(chain: &Chain, files: &[(String, String)]) -> Result<Verified, Bro
         anchor: anchor.unwrap_or_else(|| GENESIS.to_string()),
         last_hash: prev.unwrap_or_else(|| GENESIS.to_string()),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 
@@ -144,14 +145,14 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
             cert.watch(TLS_POLL, move |not_after| {
                 gauge.tls_expiry("listener", not_after)
             });
-            service.add_tls_with_settings(&listen, None, settings);
+            service.add_listener(listener(&listen).tls(settings));
             Some(super::admin::Expiry {
                 cert,
                 warning: config.expiry_warning,
             })
         }
         None => {
-            service.add_tcp(&listen);
+            service.add_listener(listener(&listen));
             None
         }
     };
@@ -169,4 +170,14 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     }
     tracing::info!(%listen, metrics = metrics_listen.as_deref().unwrap_or("off"), %upstream, "mcp-gatekeeper serving");
     server.run_forever()
+}
+
+/// Pingora buffers at most one MSS of writes per connection by default, so a response head and
+/// a 2 KB body leave as two segments (and the client wakes twice). With room for both, Pingora's
+/// flush after each body write sends them in one; streams are not delayed, since every body
+/// write is still flushed. Bodies larger than this are written straight through, as before.
+pub const WRITE_BUFFER: usize = 16 * 1024;
+
+fn listener(addr: &str) -> ListenerConfig {
+    ListenerConfig::tcp(addr).l4_buffer(L4BufferSettings::default().write(WRITE_BUFFER))
 }

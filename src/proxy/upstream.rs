@@ -41,6 +41,11 @@ pub fn peer(
     Box::new(peer)
 }
 
+// Names made once, not parsed from text on every request.
+const USER_ID: http::HeaderName = http::HeaderName::from_static("x-gatekeeper-user-id");
+const ROLES: http::HeaderName = http::HeaderName::from_static("x-gatekeeper-roles");
+const USERNAME: http::HeaderName = http::HeaderName::from_static("x-gatekeeper-username");
+
 /// `modern`: the request speaks 2026-07-28, which has no sessions and no resumption — a
 /// client's `Mcp-Session-Id` or `Last-Event-ID` is ignored, so the upstream never sees one
 /// (Streamable HTTP §"Backward Compatibility").
@@ -70,10 +75,10 @@ pub fn rewrite_request_headers(
     request.remove_header(&http::header::EXPECT);
     // The response must be readable to filter it: ask for no content coding.
     request.insert_header(http::header::ACCEPT_ENCODING, "identity")?;
-    request.insert_header("x-gatekeeper-user-id", header_safe(&who.user_id))?;
-    request.insert_header("x-gatekeeper-roles", header_safe(&who.roles.join(",")))?;
+    request.insert_header(USER_ID, header_safe(&who.user_id))?;
+    request.insert_header(ROLES, header_safe(&who.roles.join(",")))?;
     if let Some(name) = &who.username {
-        request.insert_header("x-gatekeeper-username", header_safe(name))?;
+        request.insert_header(USERNAME, header_safe(name))?;
     }
     Ok(())
 }

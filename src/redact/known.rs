@@ -55,8 +55,11 @@ pub fn spellings(value: &str, entity: Entity) -> Vec<String> {
 /// Values shorter than this are not looked for (too many false hits).
 pub const MIN_KNOWN_LEN: usize = 3;
 
-/// Bits in the first-bytes filter (a power of two).
-const FILTER_BITS: usize = 1 << 16;
+/// Bits in the first-bytes filter: about 64 per prefix filed (so a position of a text passes
+/// it by chance about once in 32), a power of two between these bounds. Built per message, so
+/// a message with few known values does not clear a large table.
+const FILTER_MIN_BITS: u32 = 10;
+const FILTER_MAX_BITS: u32 = 16;
 
 /// How many first bytes a value is filed under: as many of these as it has, longest first, so
 /// common beginnings ("2024-") do not pile many values under one key.
@@ -94,6 +97,8 @@ struct Table {
     /// Prefix → indexes into the values, longest value first.
     by_prefix: HashMap<u64, Vec<usize>, foldhash::fast::RandomState>,
     filter: Vec<u64>,
+    /// 64 minus the filter's size in bits, as a power of two.
+    shift: u32,
     /// Which tiers hold any value.
     tiers: [bool; TIERS.len()],
 }
@@ -108,8 +113,9 @@ fn prefix(bytes: &[u8], n: usize) -> Option<u64> {
     Some(u64::from_le_bytes(key))
 }
 
-fn filter_bit(prefix: u64) -> usize {
-    (prefix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize & (FILTER_BITS - 1)
+/// The filter bit of `prefix` in a table of `1 << (64 - shift)` bits (the hash's top bits).
+fn filter_bit(prefix: u64, shift: u32) -> usize {
+    (prefix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
 impl KnownValues {
@@ -180,9 +186,13 @@ impl KnownValues {
 impl Table {
     /// `None` when the values are past the table's bounds.
     fn new(values: &[Known]) -> Option<Self> {
+        // Each value files at most two prefixes.
+        let wanted = (values.len() * 2 * 64).next_power_of_two().trailing_zeros();
+        let bits = wanted.clamp(FILTER_MIN_BITS, FILTER_MAX_BITS);
         let mut table = Table {
             by_prefix: HashMap::default(),
-            filter: vec![0; FILTER_BITS / 64],
+            filter: vec![0; (1 << bits) / 64],
+            shift: 64 - bits,
             tiers: [false; TIERS.len()],
         };
         for (i, k) in values.iter().enumerate() {
@@ -208,13 +218,19 @@ impl Table {
     }
 
     fn set(&mut self, prefix: u64) {
-        let bit = filter_bit(prefix);
-        self.filter[bit / 64] |= 1 << (bit % 64);
+        let bit = filter_bit(prefix, self.shift);
+        if let Some(word) = self.filter.get_mut(bit / 64) {
+            *word |= 1 << (bit % 64);
+        }
     }
 
     fn has(&self, prefix: u64) -> bool {
-        let bit = filter_bit(prefix);
-        self.filter[bit / 64] & (1 << (bit % 64)) != 0
+        let bit = filter_bit(prefix, self.shift);
+        // Out of range cannot happen (the bit is the hash's top bits); were it to, the
+        // position is checked rather than skipped.
+        self.filter
+            .get(bit / 64)
+            .is_none_or(|word| word & (1 << (bit % 64)) != 0)
     }
 
     /// (start, value index) of every match.

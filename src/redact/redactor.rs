@@ -144,13 +144,8 @@ impl Redactor {
             {
                 Some(mut mac) => {
                     mac.update(value.as_bytes());
-                    let hex: String = mac
-                        .finalize()
-                        .into_bytes()
-                        .iter()
-                        .take(8)
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
+                    let digest = mac.finalize().into_bytes();
+                    let hex = hex::encode(digest.get(..8).unwrap_or_default());
                     format!("[{}:{hex}]", entity.label())
                 }
                 None => entity.mask(),
