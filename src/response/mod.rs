@@ -338,9 +338,14 @@ impl Rewrite {
     /// several messages one after another (newline-delimited), each rewritten on its own and
     /// sent on in the same framing.
     fn body(&mut self, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+        // One message is the rule: the body is split (a second parse) only when it is not one.
+        let why = match self.message(bytes) {
+            Ok(out) => return Ok(out),
+            Err(why) => why,
+        };
         let parts = split_messages(bytes);
         if parts.len() < 2 {
-            return self.message(bytes);
+            return Err(why);
         }
         let mut out = Vec::with_capacity(bytes.len());
         for part in parts {
