@@ -28,7 +28,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{Error, ErrorSource, ErrorType, Result};
 
 use crate::audit::OnFailure;
-use crate::audit_sink::AuditSink;
+use crate::audit_sink::{AuditSink, Slot};
 use crate::live::{Live, Runtime};
 use crate::mcp_session::{ServerRequests, ToolParams};
 use crate::metrics::Metrics;
@@ -76,6 +76,8 @@ pub struct RequestCtx {
     upstream_error: Option<&'static str>,
     /// A public document (the resource metadata) was served: nothing to audit.
     public_document: bool,
+    /// The audit queue place reserved for this request's record (`reject` mode).
+    audit_slot: Option<Slot>,
 }
 
 #[async_trait]
@@ -96,6 +98,7 @@ impl ProxyHttp for Gatekeeper {
             upstream_status: None,
             upstream_error: None,
             public_document: false,
+            audit_slot: None,
         }
     }
 
@@ -117,10 +120,15 @@ impl ProxyHttp for Gatekeeper {
         }
         self.metrics.in_flight().inc();
         ctx.in_flight = true;
-        if self.audit.on_failure() == OnFailure::Reject && !self.audit.accepting() {
-            return self
-                .refuse(session, ctx, Box::new(Rejection::AuditUnavailable.into()))
-                .await;
+        if self.audit.on_failure() == OnFailure::Reject {
+            // A place for this request's record, held from now on: once served, its record
+            // is queued at once even if the writer stalls meanwhile (no wait, no loss).
+            ctx.audit_slot = self.audit.reserve();
+            if ctx.audit_slot.is_none() {
+                return self
+                    .refuse(session, ctx, Box::new(Rejection::AuditUnavailable.into()))
+                    .await;
+            }
         }
         let deadline = ctx.started + ctx.runtime.settings.request_deadline;
         let state = admit::State {
@@ -271,7 +279,7 @@ impl ProxyHttp for Gatekeeper {
             session_id,
             status,
         );
-        self.submit_audit(record, ctx.request_id).await;
+        self.submit_audit(record, ctx.request_id, ctx.audit_slot.take());
         if self.state.is_shared() {
             self.metrics.state_store_up(self.state.is_up());
         }

@@ -11,6 +11,7 @@ use sha2::Sha256;
 use super::rejection::Rejection;
 use super::{Gatekeeper, RequestCtx};
 use crate::audit::AuditRecord;
+use crate::audit_sink::Slot;
 use crate::auth::Identity;
 use crate::jsonrpc::{Call, CallTarget, Request};
 use crate::metrics::{method_label, role_label, tool_label, RequestLabels};
@@ -79,12 +80,20 @@ impl Gatekeeper {
         }
     }
 
-    /// Hands the record to the audit sink, waiting (asynchronously) while its queue is full.
-    pub(super) async fn submit_audit(&self, record: AuditRecord, request_id: uuid::Uuid) {
-        let served = record.upstream_status.is_some();
-        if let Err(e) = self.audit.submit(record, served).await {
+    /// Hands the record to the audit sink: into the place the request reserved (`reject` mode),
+    /// else into a free one; never waits.
+    pub(super) fn submit_audit(
+        &self,
+        record: AuditRecord,
+        request_id: uuid::Uuid,
+        slot: Option<Slot>,
+    ) {
+        if let Err(e) = self.audit.submit(record, slot) {
             self.metrics.audit_dropped();
-            tracing::error!(reason = ?e, request_id = %request_id, "audit record dropped");
+            if let Some(dropped) = self.audit.dropped_to_log() {
+                tracing::error!(reason = ?e, dropped, last_request_id = %request_id,
+                    "audit records dropped (at most one line a second; gatekeeper_audit_dropped_total counts each)");
+            }
         }
     }
 
