@@ -510,3 +510,108 @@ fn no_phi_reaches_the_audit_trail_logs_or_metrics() {
         }
     }
 }
+
+/// A trail that stalls mid-load (a FIFO nobody reads, `reject`): no request is held — each is
+/// served or refused at once — and every request that was served has its line once the trail
+/// drains, because its place in the queue was reserved when it was admitted.
+#[test]
+fn a_stalled_trail_holds_no_request_and_loses_no_served_record() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("audit.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // Held open read-write: the gatekeeper's open does not block, and nothing reads yet.
+    let mut held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc_nonblock())
+        .open(&fifo)
+        .unwrap();
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.config_yaml = "audit: {on_failure: reject, queue: 4}\n".into();
+    opts.env
+        .push(("GATEKEEPER_AUDIT_LOG".into(), fifo.display().to_string()));
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let call = tools_call("get_patient", json!({"patient_id":"NUGWI"}));
+    let nurse = token("Nurse");
+    let results: Vec<(u16, Duration)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    // One kept-alive connection per client, as MCP clients hold them: a
+                    // request the gatekeeper still holds after answering delays the next.
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(30)))
+                        .build()
+                        .into();
+                    let auth = format!("Bearer {nurse}");
+                    let mut seen = Vec::new();
+                    let until = Instant::now() + Duration::from_secs(4);
+                    while Instant::now() < until {
+                        let t = Instant::now();
+                        let response = agent
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .header("accept", "application/json, text/event-stream")
+                            .header("authorization", &auth)
+                            .send(call.to_string())
+                            .unwrap();
+                        let status = response.status().as_u16();
+                        response.into_body().read_to_vec().unwrap();
+                        seen.push((status, t.elapsed()));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let served = results.iter().filter(|(s, _)| *s == 200).count();
+    let refused = results.iter().filter(|(s, _)| *s == 503).count();
+    assert_eq!(served + refused, results.len(), "only 200 or 503");
+    assert!(refused > 0, "the trail never stalled ({served} served)");
+    let slowest = results.iter().map(|(_, d)| *d).max().unwrap();
+    assert!(
+        slowest < Duration::from_millis(1000),
+        "a request was held {slowest:?} by the stalled trail"
+    );
+    // Drain the FIFO: the writer goes on, and every served request's line must come out.
+    let mut text = Vec::new();
+    let mut idle_since = Instant::now();
+    let mut buf = [0u8; 65536];
+    while idle_since.elapsed() < Duration::from_secs(2) {
+        match held.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                text.extend_from_slice(&buf[..n]);
+                idle_since = Instant::now();
+            }
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let lines: Vec<Value> = String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let served_lines = lines.iter().filter(|r| r["status"] == 200).count();
+    assert_eq!(
+        served_lines, served,
+        "a served request's audit line is missing"
+    );
+}
+
+/// `O_NONBLOCK`, so draining the FIFO cannot hang the test (Linux's value).
+fn libc_nonblock() -> i32 {
+    0o4000
+}
