@@ -197,3 +197,136 @@ fn protected_resource_metadata_is_public() {
     }
     assert_eq!(stack.total(), before, "metadata is the gatekeeper's own");
 }
+
+// ---- a rewritten answer sent in one piece ------------------------------------------------
+
+/// A POST on `conn` as `role`; the raw answer once its chunked body ends (or the connection
+/// closes, or 5 s pass), and how many reads that took.
+fn exchange(conn: &mut TcpStream, role: &str, body: &str) -> (Vec<u8>, usize) {
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+        conn.peer_addr().unwrap(),
+        token(role),
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (mut answer, mut reads, mut buf) = (Vec::new(), 0, vec![0u8; 1 << 16]);
+    while !answer.ends_with(b"\r\n0\r\n\r\n") {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                reads += 1;
+            }
+        }
+    }
+    (answer, reads)
+}
+
+/// The JSON of a chunked answer's body (one chunk or several).
+fn dechunk(answer: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(answer);
+    let (_, mut rest) = text.split_once("\r\n\r\n").expect("a head");
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    serde_json::from_str(&body).expect("the body is JSON")
+}
+
+#[test]
+fn a_redacted_answer_is_sent_whole_and_the_connection_serves_the_next() {
+    let mock = start_mock(false);
+    let gate = gate_with(mock.addr, "");
+    let mut conn = TcpStream::connect(gate.addr).unwrap();
+    let call = tools_call("get_medical_records", json!({"patient_id": "NUGWI"})).to_string();
+    for i in 0..3 {
+        let (answer, reads) = exchange(&mut conn, "Researcher", &call);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 200"), "answer {i}: {text}");
+        // Head, body and last chunk leave in one send, so they arrive in one read.
+        assert_eq!(reads, 1, "answer {i} came in {reads} reads");
+        let redacted = dechunk(&answer);
+        let records = redacted["result"]["structuredContent"].to_string();
+        assert!(records.contains("[REDACTED:NAME]"), "{records}");
+        assert!(!records.contains("Ingrid Iwu"), "{records}");
+    }
+    // Passed answers (a Doctor's) keep their length and still share the connection.
+    let (answer, _) = exchange(&mut conn, "Doctor", &call);
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
+
+/// An upstream that promises a body and dies inside it: the held answer must not hang the
+/// client or linger on the connection for the next answer.
+#[test]
+fn an_upstream_dying_mid_body_closes_a_held_answer() {
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = upstream.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in upstream.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n\
+                  {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"name\":\"Johnathan Smithers\"",
+            );
+            // Dropped: the connection closes 4.9 KB short.
+        }
+    });
+    let gate = gate_with(addr, "");
+    let mut conn = TcpStream::connect(gate.addr).unwrap();
+    let call = tools_call("get_medical_records", json!({"patient_id": "NUGWI"})).to_string();
+    let started = Instant::now();
+    let (answer, _) = exchange(&mut conn, "Researcher", &call);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the client waited: {text}"
+    );
+    assert!(!text.contains("Smithers"), "{text}");
+    assert!(
+        !text.ends_with("\r\n0\r\n\r\n"),
+        "a cut answer must not look complete: {text}"
+    );
+    // The connection is closed, not handed to the next request.
+    let mut rest = [0u8; 64];
+    let closed = matches!(conn.read(&mut rest), Ok(0) | Err(_));
+    assert!(closed, "the connection stayed open after a broken answer");
+}
+
+/// A status without a body (204) has no last chunk: its head is not held.
+#[test]
+fn a_bodiless_answer_to_a_redacted_role_is_not_held() {
+    let up = common::upstream::start_upstream(|_| common::upstream::Reply {
+        status: 204,
+        headers: vec!["Content-Type: application/json".into()],
+        body: Vec::new(),
+    });
+    let gate = gate_with(up.addr, "");
+    let mut conn = TcpStream::connect(gate.addr).unwrap();
+    let call = tools_call("get_medical_records", json!({"patient_id": "NUGWI"})).to_string();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let request = format!(
+            "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{call}",
+            gate.addr,
+            token("Researcher"),
+            call.len()
+        );
+        conn.write_all(request.as_bytes()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = conn.read(&mut buf).expect("a prompt answer");
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 204"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

@@ -25,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
+use super::coalesce::FlushHold;
 use crate::metrics::Metrics;
 
 const BUSY: &[u8] =
@@ -83,6 +84,8 @@ pub struct GuardedStream {
     timer: Option<Pin<Box<Sleep>>>,
     /// The last three bytes seen, so a CRLFCRLF split across reads is found.
     tail: [u8; 3],
+    /// Flushes held while a rewritten answer is written (see `coalesce`).
+    hold: FlushHold,
 }
 
 impl GuardedStream {
@@ -99,7 +102,12 @@ impl GuardedStream {
             open,
             timer: Some(Box::pin(tokio::time::sleep(deadline))),
             tail: [0; 3],
+            hold: FlushHold::default(),
         }
+    }
+
+    pub fn flush_hold(&self) -> &FlushHold {
+        &self.hold
     }
 
     fn observe(&mut self, bytes: &[u8]) {
@@ -156,10 +164,18 @@ impl AsyncWrite for GuardedStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.hold.written(&buf[..n.min(buf.len())]);
+        }
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.hold.flush_passes() {
+            // What was written waits in the write buffer; a full buffer still writes through.
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 

@@ -6,6 +6,7 @@
 
 pub mod admin;
 mod admit;
+mod coalesce;
 mod connections;
 mod large_body;
 mod mcp_sessions;
@@ -191,14 +192,16 @@ impl ProxyHttp for Gatekeeper {
             mcp_sessions::track(&self.state, session, response, admitted).await;
         }
         if let Some(rewrite) = ctx.rewrite.as_mut() {
-            rewrite::on_head(rewrite, response)?;
+            if rewrite::on_head(rewrite, response)? {
+                coalesce::hold(session, response);
+            }
         }
         Ok(())
     }
 
     fn response_body_filter(
         &self,
-        _session: &mut Session,
+        session: &mut Session,
         body: &mut Option<Bytes>,
         end_of_stream: bool,
         ctx: &mut RequestCtx,
@@ -219,6 +222,9 @@ impl ProxyHttp for Gatekeeper {
             }
             if !out.is_empty() || end_of_stream {
                 *body = Some(Bytes::from(out));
+            }
+            if end_of_stream {
+                coalesce::end(session);
             }
         }
         Ok(None)
@@ -255,6 +261,7 @@ impl ProxyHttp for Gatekeeper {
     }
 
     async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut RequestCtx) {
+        coalesce::finish(session);
         if ctx.is_subrequest {
             // The main request writes the one audit line; hand it what this part redacted.
             if let (Some(a), Some(r)) = (&ctx.admitted, &ctx.rewrite) {

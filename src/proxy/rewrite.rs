@@ -53,8 +53,9 @@ pub fn plan(settings: &Settings, admitted: &Admitted, own_tasks: Vec<String>) ->
     .into_rewrite()
 }
 
-/// Reads the head the rewrite needs and applies what it decided.
-pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<()> {
+/// Reads the head the rewrite needs and applies what it decided; `true` when the body is
+/// rewritten whole (sent in one piece at its end).
+pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<bool> {
     let values = |name: http::HeaderName| -> Vec<&str> {
         response
             .headers
@@ -83,14 +84,14 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<(
         response.insert_header(http::header::CONTENT_TYPE, media)?;
     }
     if !change.body_changes {
-        return Ok(());
+        return Ok(false);
     }
     response.remove_header(&http::header::CONTENT_LENGTH);
     // An HTTP/1.0 response without a length is delimited by closing the connection.
     if response.version != http::Version::HTTP_10 {
         response.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
     }
-    Ok(())
+    Ok(change.whole)
 }
 
 /// Response headers a redacted role still gets: framing, caching, CORS and MCP's own. Any

@@ -75,6 +75,9 @@ pub struct HeadChange {
     pub drop_encoding: bool,
     /// The body is rewritten: `Content-Length` goes (the shell streams it chunked).
     pub body_changes: bool,
+    /// The body is rewritten in one piece, sent at its end (not event by event): nothing of it
+    /// is worth sending early.
+    pub whole: bool,
 }
 
 enum Mode {
@@ -217,6 +220,7 @@ impl Rewrite {
                 content_type: Some("application/json"),
                 drop_encoding: true,
                 body_changes: true,
+                whole: true,
             };
         }
         if self.sse {
@@ -231,6 +235,7 @@ impl Rewrite {
         HeadChange {
             content_type: (!labelled_json).then_some("application/json"),
             body_changes: true,
+            whole: true,
             ..HeadChange::default()
         }
     }
