@@ -22,7 +22,20 @@ pub(super) enum Piece<'t> {
 /// A cheap first look: could `text` carry JSON at all?
 pub(super) fn may_carry(text: &str) -> bool {
     let t = text.trim_start();
-    matches!(t.as_bytes().first(), Some(b'{' | b'[')) || text.contains("```")
+    matches!(t.as_bytes().first(), Some(b'{' | b'[')) || has_fence(text.as_bytes())
+}
+
+/// Whether three backticks occur: a backtick is rare in data, so one `memchr` pass usually
+/// settles it (a substring search builds its searcher for every string).
+fn has_fence(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(i) = bytes.get(at..).and_then(|rest| memchr::memchr(b'`', rest)) {
+        if bytes.get(at + i..at + i + 3) == Some(b"```".as_slice()) {
+            return true;
+        }
+        at += i + 1;
+    }
+    false
 }
 
 /// The pieces of `text` when it carries JSON; `None` when it is prose only.
@@ -105,6 +118,21 @@ fn ndjson(text: &str) -> Option<Vec<Piece<'_>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fence_is_three_backticks_anywhere() {
+        for (text, fenced) in [
+            ("```", true),
+            ("a `b` `` c ```json", true),
+            ("x``", false),
+            ("`` ` ``", false),
+            ("é```", true),
+            ("", false),
+        ] {
+            assert_eq!(has_fence(text.as_bytes()), fenced, "{text}");
+            assert_eq!(has_fence(text.as_bytes()), text.contains("```"), "{text}");
+        }
+    }
 
     #[test]
     fn whole_fenced_and_ndjson() {

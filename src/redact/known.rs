@@ -101,6 +101,8 @@ struct Table {
     shift: u32,
     /// Which tiers hold any value.
     tiers: [bool; TIERS.len()],
+    /// The bytes values start with: most positions of a text are passed over on this alone.
+    first: [u64; 4],
 }
 
 /// The first `n` bytes as a number, padded with a byte UTF-8 never contains so prefixes of
@@ -194,6 +196,7 @@ impl Table {
             filter: vec![0; (1 << bits) / 64],
             shift: 64 - bits,
             tiers: [false; TIERS.len()],
+            first: [0; 4],
         };
         for (i, k) in values.iter().enumerate() {
             let len = k.value.len();
@@ -208,6 +211,9 @@ impl Table {
             }
             filed.push(i);
             table.tiers[tier] = true;
+            if let Some(&b) = k.value.as_bytes().first() {
+                table.first[usize::from(b / 64)] |= 1 << (b % 64);
+            }
             table.set(p);
             table.set(prefix(k.value.as_bytes(), MIN_KNOWN_LEN)?);
         }
@@ -233,6 +239,10 @@ impl Table {
             .is_none_or(|word| word & (1 << (bit % 64)) != 0)
     }
 
+    fn may_start(&self, b: u8) -> bool {
+        self.first[usize::from(b / 64)] & (1 << (b % 64)) != 0
+    }
+
     /// (start, value index) of every match.
     fn find<'a>(
         &'a self,
@@ -243,6 +253,10 @@ impl Table {
         std::iter::from_fn(move || {
             while at + MIN_KNOWN_LEN <= bytes.len() {
                 let start = at;
+                if !bytes.get(start).is_some_and(|&b| self.may_start(b)) {
+                    at += 1;
+                    continue;
+                }
                 match self.longest_at(values, &bytes[start..]) {
                     Some(i) => {
                         at += values[i].value.len();

@@ -190,7 +190,7 @@ impl<'r> FieldPass<'r> {
             redactor,
             known: Vec::new(),
             tally: Tally::default(),
-            by_key: HashMap::default(),
+            by_key: HashMap::with_capacity_and_hasher(32, Default::default()),
             pseudonyms: HashMap::new(),
         }
     }
@@ -405,7 +405,9 @@ impl<'r> StringPass<'r> {
         StringPass {
             redactor,
             known: KnownValues::new(known),
-            memo: HashMap::default(),
+            // Sized for a typical answer's distinct short strings: growing from empty rehashed
+            // the memo several times per message.
+            memo: HashMap::with_capacity_and_hasher(64, Default::default()),
         }
     }
 
