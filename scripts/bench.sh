@@ -8,6 +8,8 @@
 #   core         doctor (tools/call allowed, no redaction), researcher (allowed, Safe Harbor
 #                redaction), denied (403, never reaches the upstream), unauthenticated (401),
 #                sse (the answer as an SSE stream; direct, bare Pingora and gatekeeper)
+#   pairs        the headline ratios from short measurements taken in turn (floor, Doctor,
+#                Researcher, the Doctor's same call), PAIR_ROUNDS (5) rounds of PAIR_DURATION (2s)
 #   rs256        Doctor with an RS256 token from a jwt.providers entry and jwt.cache_entries: 0
 #                (a signature verified on every request), against the HS256 cached Doctor
 #   rate limits  Doctor spending from a budget it never exhausts, buckets in memory and in a
@@ -25,7 +27,7 @@
 #
 # Knobs (environment): DURATION (10s), CONNECTIONS (32), WRK_THREADS (1), WORKERS (2: gatekeeper
 # threads and nginx worker processes alike), RUNS (3), SKIP_BUILD (unset: SKIP_BUILD=1 uses the
-# release binaries already in target/release), OUT (benches/RESULTS.md).
+# release binaries already in target/release), OUT (benches/RESULTS.md), PAIR_ROUNDS, PAIR_DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -383,6 +385,33 @@ scenario_core() {
   record cmp.p999_floor.sse "$(calc "${R[sse.gk.p999]} / ${R[sse.floor.p999]}")"
 }
 
+# The headline ratios again, from short measurements taken in turn. On shared cores the
+# weather changes within seconds: rows measured half a minute apart (the 10 s rows above) can
+# differ by 20 % for the same work. Each round measures the floor, the Doctor, the Researcher and
+# the Doctor's same call back to back; a run's ratio is the median over its rounds.
+PAIR_ROUNDS=${PAIR_ROUNDS:-5}
+PAIR_DURATION=${PAIR_DURATION:-2s}
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+scenario_pairs() {
+  local i cpu=() rps=() rd=() rs=()
+  for i in $(seq 1 "$PAIR_ROUNDS"); do
+    DURATION=$PAIR_DURATION CPU="$FLOOR_JSON_PID" bench pair.floor "$FLOOR" "$DOCTOR" "$PATIENT" 2>/dev/null
+    DURATION=$PAIR_DURATION CPU="$GK_PID_MAIN" bench pair.doctor "$GK" "$DOCTOR" "$PATIENT" 2>/dev/null
+    DURATION=$PAIR_DURATION bench pair.researcher "$GK" "$RESEARCHER" "$RECORDS" 2>/dev/null
+    DURATION=$PAIR_DURATION bench pair.records "$GK" "$DOCTOR" "$RECORDS" 2>/dev/null
+    cpu+=("$(calc "${R[pair.doctor.cpu]} / ${R[pair.floor.cpu]}")")
+    rps+=("$(calc "${R[pair.doctor.rps]} / ${R[pair.floor.rps]}")")
+    rd+=("$(calc "${R[pair.researcher.rps]} / ${R[pair.doctor.rps]}")")
+    rs+=("$(calc "${R[pair.researcher.rps]} / ${R[pair.records.rps]}")")
+  done
+  record cmp.pair.cpu "$(median "${cpu[@]}")"
+  record cmp.pair.rps "$(median "${rps[@]}")"
+  record cmp.pair.researcher_doctor "$(median "${rd[@]}")"
+  record cmp.pair.researcher_records "$(median "${rs[@]}")"
+  echo "  run $RUN pairs ($PAIR_ROUNDS rounds of $PAIR_DURATION): CPU ${R[cmp.pair.cpu]}, req/s ${R[cmp.pair.rps]}," \
+    "Researcher/Doctor ${R[cmp.pair.researcher_doctor]}, same call ${R[cmp.pair.researcher_records]}" >&2
+}
+
 # Added latency at about half of the gatekeeper's peak: the most connections whose rate stays
 # at or under 55 % of this run's peak, then the same load directly and through bare Pingora.
 scenario_half_peak() {
@@ -568,6 +597,7 @@ for RUN in $(seq 1 "$RUNS"); do
   echo "run $RUN of $RUNS" >&2
   R=()
   scenario_core
+  scenario_pairs
   scenario_half_peak
   scenario_rs256
   scenario_rate_limits
@@ -663,6 +693,17 @@ verdict() { awk "BEGIN { exit !($1) }" && echo met || echo "NOT met"; }
   echo "- **The same call, Researcher / Doctor: $(x cmp.researcher_records.rps)×**$(spread cmp.researcher_records.rps); redacting it costs the gatekeeper $(m cmp.researcher_records.cpu %.1f) µs of CPU per request ($(m researcher.gk.cpu %.1f) against $(m records.gk.cpu %.1f) µs)."
   echo "- Doctor through the gatekeeper against nginx's plain proxying: throughput $(x cmp.gk_nginx.rps)×$(spread cmp.gk_nginx.rps), p99 $(x cmp.gk_nginx.p99)×."
   echo "- A bare Pingora proxy against nginx: throughput $(x cmp.floor_nginx.rps)×, p99 $(x cmp.floor_nginx.p99)×."
+  echo
+  echo "The same ratios measured in turn ($PAIR_ROUNDS rounds per run of $PAIR_DURATION each: floor, Doctor,"
+  echo "Researcher, the Doctor's same call; the median over a run's rounds, then over runs). Rows"
+  echo "measured half a minute apart, as above, see different load on shared cores; these do not:"
+  echo
+  echo "| ratio | in turn | the 10 s rows above |"
+  echo "|---|---|---|"
+  echo "| gatekeeper / floor, CPU per Doctor request | **$(x cmp.pair.cpu)×**$(spread cmp.pair.cpu) | $(x cmp.gk_floor.cpu)× |"
+  echo "| gatekeeper / floor, Doctor throughput | **$(x cmp.pair.rps)×**$(spread cmp.pair.rps) | $(x cmp.gk_floor.rps)× |"
+  echo "| Researcher / Doctor throughput | **$(x cmp.pair.researcher_doctor)×**$(spread cmp.pair.researcher_doctor) | $(x cmp.researcher_doctor.rps)× |"
+  echo "| Researcher / Doctor, the same call | **$(x cmp.pair.researcher_records)×**$(spread cmp.pair.researcher_records) | $(x cmp.researcher_records.rps)× |"
   echo
   echo "p99.9 against the bare Pingora floor (for denied: the floor's Doctor run, since the floor"
   echo "cannot deny and the gatekeeper's denial never reaches the upstream):"
