@@ -4,15 +4,19 @@
 //! only complete at its end anyway, so on HTTP/1.1 the connection holds its flushes from the
 //! head until the last chunk (RFC 9112 §7.1: `0\r\n\r\n`) is written, and sends it all at once.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
 
 use super::connections::GuardedStream;
 
-/// The last chunk of a chunked body (RFC 9112 §7.1), which Pingora writes on its own.
+/// The last chunk of a chunked body (RFC 9112 §7.1), which Pingora writes on its own; as the
+/// five bytes packed into a number, the way `FlushHold` keeps the tail of what was written.
+#[cfg(test)]
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+const LAST_CHUNK_PACKED: u64 = u64::from_be_bytes([0, 0, 0, b'0', b'\r', b'\n', b'\r', b'\n']);
+const FIVE_BYTES: u64 = 0xFF_FFFF_FFFF;
 
 const OFF: u8 = 0;
 /// Flushes are held: the head (and any body) waits in the connection's write buffer.
@@ -24,43 +28,55 @@ const RELEASING: u8 = 3;
 
 /// Where a connection is in holding one answer's flushes.
 #[derive(Debug, Default)]
-pub struct FlushHold(AtomicU8);
+pub struct FlushHold {
+    state: AtomicU8,
+    /// The last five bytes written since the rewrite's end: a write may take the last chunk
+    /// in pieces. (Data ending in `0\r\n` looks like it too; that only releases early.)
+    tail: AtomicU64,
+}
 
 impl FlushHold {
     /// Whether a flush asked for now goes through (and the hold ends, if it was releasing).
     pub fn flush_passes(&self) -> bool {
-        match self.0.load(Ordering::Relaxed) {
+        match self.state.load(Ordering::Relaxed) {
             HOLDING | ENDING => false,
             RELEASING => {
-                self.0.store(OFF, Ordering::Relaxed);
+                self.state.store(OFF, Ordering::Relaxed);
                 true
             }
             _ => true,
         }
     }
 
-    /// Sees what is written: the last chunk after the body's end releases the hold.
+    /// Sees what is written: the last chunk after the rewrite's end releases the hold.
     pub fn written(&self, bytes: &[u8]) {
-        if bytes == LAST_CHUNK {
-            let _ =
-                self.0
-                    .compare_exchange(ENDING, RELEASING, Ordering::Relaxed, Ordering::Relaxed);
+        if self.state.load(Ordering::Relaxed) != ENDING {
+            return;
+        }
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        for &b in &bytes[bytes.len().saturating_sub(5)..] {
+            tail = ((tail << 8) | u64::from(b)) & FIVE_BYTES;
+        }
+        self.tail.store(tail, Ordering::Relaxed);
+        if tail == LAST_CHUNK_PACKED {
+            self.state.store(RELEASING, Ordering::Relaxed);
         }
     }
 
     fn hold(&self) {
-        self.0.store(HOLDING, Ordering::Relaxed);
+        self.state.store(HOLDING, Ordering::Relaxed);
     }
 
     fn end(&self) {
+        self.tail.store(0, Ordering::Relaxed);
         let _ = self
-            .0
+            .state
             .compare_exchange(HOLDING, ENDING, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// Ends any hold; `true` if one was still on (the answer did not end as written).
     fn clear(&self) -> bool {
-        self.0.swap(OFF, Ordering::Relaxed) != OFF
+        self.state.swap(OFF, Ordering::Relaxed) != OFF
     }
 }
 
@@ -131,6 +147,18 @@ mod tests {
         assert!(h.flush_passes(), "the last chunk's flush sends it all");
         assert!(h.flush_passes(), "and the hold is over");
         assert!(!h.clear());
+    }
+
+    #[test]
+    fn a_last_chunk_written_in_pieces_still_ends_the_hold() {
+        let h = FlushHold::default();
+        h.hold();
+        h.end();
+        h.written(b"{\"a\":1}");
+        h.written(b"\r\n0\r");
+        assert!(!h.flush_passes());
+        h.written(b"\n\r\n");
+        assert!(h.flush_passes());
     }
 
     #[test]
