@@ -200,17 +200,21 @@ fn protected_resource_metadata_is_public() {
 
 // ---- a rewritten answer sent in one piece ------------------------------------------------
 
+/// A kept-alive POST of `body` as `role` (the attack helpers' requests close the connection).
+fn keep_alive_post(role: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: localhost\r\n{}Content-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+        auth_line(role),
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// A POST on `conn` as `role`; the raw answer once its chunked body ends (or the connection
 /// closes, or 5 s pass), and how many reads that took.
 fn exchange(conn: &mut TcpStream, role: &str, body: &str) -> (Vec<u8>, usize) {
-    let request = format!(
-        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
-         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
-        conn.peer_addr().unwrap(),
-        token(role),
-        body.len()
-    );
-    conn.write_all(request.as_bytes()).unwrap();
+    conn.write_all(&keep_alive_post(role, body)).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let (mut answer, mut reads, mut buf) = (Vec::new(), 0, vec![0u8; 1 << 16]);
     while !answer.ends_with(b"\r\n0\r\n\r\n") {
@@ -314,14 +318,8 @@ fn a_bodiless_answer_to_a_redacted_role_is_not_held() {
     let call = tools_call("get_medical_records", json!({"patient_id": "NUGWI"})).to_string();
     for _ in 0..2 {
         let started = Instant::now();
-        let request = format!(
-            "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{call}",
-            gate.addr,
-            token("Researcher"),
-            call.len()
-        );
-        conn.write_all(request.as_bytes()).unwrap();
+        conn.write_all(&keep_alive_post("Researcher", &call))
+            .unwrap();
         conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let mut buf = vec![0u8; 4096];
         let n = conn.read(&mut buf).expect("a prompt answer");

@@ -89,17 +89,18 @@ fn hold_of(session: &Session) -> Option<&FlushHold> {
 /// Holds the connection's flushes for an answer rewritten whole, when it ends with a last
 /// chunk: HTTP/1.1, chunked, a status and method that carry a body. HTTP/2 and subrequests
 /// have no such connection and are left alone.
-pub fn hold(session: &Session, response: &ResponseHeader) -> bool {
+pub fn hold(session: &Session, response: &ResponseHeader) {
     let chunked = response
         .headers
         .get(http::header::TRANSFER_ENCODING)
         .is_some_and(|te| te.as_bytes().eq_ignore_ascii_case(b"chunked"));
     let has_body = !matches!(response.status.as_u16(), 100..=199 | 204 | 304)
         && session.req_header().method != http::Method::HEAD;
-    if !(chunked && has_body && response.version == http::Version::HTTP_11) {
-        return false;
+    if chunked && has_body && response.version == http::Version::HTTP_11 {
+        if let Some(h) = hold_of(session) {
+            h.hold();
+        }
     }
-    hold_of(session).inspect(|h| h.hold()).is_some()
 }
 
 /// The rewrite emitted its last piece: the last chunk Pingora writes next releases the hold.
