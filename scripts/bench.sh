@@ -395,10 +395,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 
 scenario_pairs() {
   local i cpu=() rps=() rd=() rs=()
   for i in $(seq 1 "$PAIR_ROUNDS"); do
-    DURATION=$PAIR_DURATION CPU="$FLOOR_JSON_PID" bench pair.floor "$FLOOR" "$DOCTOR" "$PATIENT" 2>/dev/null
-    DURATION=$PAIR_DURATION CPU="$GK_PID_MAIN" bench pair.doctor "$GK" "$DOCTOR" "$PATIENT" 2>/dev/null
-    DURATION=$PAIR_DURATION bench pair.researcher "$GK" "$RESEARCHER" "$RECORDS" 2>/dev/null
-    DURATION=$PAIR_DURATION bench pair.records "$GK" "$DOCTOR" "$RECORDS" 2>/dev/null
+    DURATION=$PAIR_DURATION CPU="$FLOOR_JSON_PID" bench pair.floor "$FLOOR" "$DOCTOR" "$PATIENT"
+    DURATION=$PAIR_DURATION CPU="$GK_PID_MAIN" bench pair.doctor "$GK" "$DOCTOR" "$PATIENT"
+    DURATION=$PAIR_DURATION bench pair.researcher "$GK" "$RESEARCHER" "$RECORDS"
+    DURATION=$PAIR_DURATION bench pair.records "$GK" "$DOCTOR" "$RECORDS"
     cpu+=("$(calc "${R[pair.doctor.cpu]} / ${R[pair.floor.cpu]}")")
     rps+=("$(calc "${R[pair.doctor.rps]} / ${R[pair.floor.rps]}")")
     rd+=("$(calc "${R[pair.researcher.rps]} / ${R[pair.doctor.rps]}")")
