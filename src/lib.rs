@@ -5,7 +5,7 @@
 //! `transport`, `policy`, `redact`, `response` (the one response path), `audit` (records and
 //! their chain), `percent`, `strict_json`. The shell does the I/O around it, behind the `proxy`
 //! feature: `proxy` wires the core to Pingora's phases; `config`, `policy_file`, `key_loader`,
-//! `audit_sink`, `live`, `reload`, `metrics`, `mcp_session`, `state`, `tls` hold files, threads,
+//! `audit_sink`, `live`, `logs`, `reload`, `metrics`, `mcp_session`, `state`, `tls` hold files, threads,
 //! certificates, the environment and the clock; `client` is the token-minting twin of the
 //! web app.
 
@@ -24,6 +24,8 @@ pub mod jsonrpc;
 pub mod key_loader;
 #[cfg(feature = "proxy")]
 pub(crate) mod live;
+#[cfg(feature = "proxy")]
+pub mod logs;
 #[cfg(feature = "proxy")]
 pub(crate) mod mcp_session;
 #[cfg(feature = "proxy")]

@@ -1,6 +1,5 @@
 //! The `mcp-gatekeeper` command line: `serve`, the token client (`token`, `call`) and `policy`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -159,7 +158,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
-    init_tracing();
+    // Held to the end: dropping it flushes the log lines still buffered.
+    let _log = mcp_gatekeeper::logs::init();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
@@ -167,22 +167,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Pingora's debug and trace logs carry request and response bodies, unredacted: whatever
-    // RUST_LOG asks, its crates log at info at most.
-    let filter = ["pingora_core=info", "pingora_proxy=info", "pingora=info"]
-        .into_iter()
-        .filter_map(|d| d.parse().ok())
-        .fold(filter, |f, d| f.add_directive(d));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -194,13 +194,18 @@ impl Metrics {
         })
     }
 
-    /// The text exposition format, with the derived `seconds since last reload` gauge.
+    /// The text exposition format, with the derived `seconds since last reload` gauge and the
+    /// log's dropped lines (counted by its writer, not by this registry).
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         let since = (unix_now() - self.last_reload.get()).max(0.0);
         out.extend_from_slice(
             format!("# HELP gatekeeper_policy_seconds_since_reload Seconds since the last successful policy load\n# TYPE gatekeeper_policy_seconds_since_reload gauge\ngatekeeper_policy_seconds_since_reload {since:.3}\n").as_bytes(),
+        );
+        let dropped = crate::logs::dropped_lines();
+        out.extend_from_slice(
+            format!("# HELP gatekeeper_log_lines_dropped_total Log lines dropped because stderr did not keep up\n# TYPE gatekeeper_log_lines_dropped_total counter\ngatekeeper_log_lines_dropped_total {dropped}\n").as_bytes(),
         );
         out
     }

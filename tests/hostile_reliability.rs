@@ -180,6 +180,54 @@ fn wait_for_metric(gate: &Proc, name: &str, want: f64) {
     }
 }
 
+/// The log is a pipe nobody reads (a wedged collector): a dead upstream makes every request
+/// log an error line, and some two hundred fill the pipe. The workers must keep answering;
+/// what the log's buffer cannot hold is dropped and counted, never waited for.
+#[test]
+fn a_log_nobody_reads_never_stalls_a_request() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let mut opts = GateOptions::new(closed);
+    opts.stderr_unread = true;
+    let gate = start_gatekeeper(opts);
+    let url = format!("http://{}/mcp", gate.addr);
+    let body: Value = serde_json::from_str(GET_PATIENT).unwrap();
+    let doctor = token("Doctor");
+    // More lines than the pipe and the log's buffer (16 Ki lines) hold together.
+    let (threads, each) = (4, 5_000);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for i in 0..each {
+                    let started = Instant::now();
+                    let (status, _, _) = post(&url, Some(&doctor), &body);
+                    assert_eq!(status, 502, "request {i}");
+                    assert!(
+                        started.elapsed() < Duration::from_secs(2),
+                        "request {i} took {:?}",
+                        started.elapsed()
+                    );
+                }
+            });
+        }
+    });
+    let metrics = gate.metrics_addr.expect("metrics listener");
+    let (status, _, _) = get(&format!("http://{metrics}/healthz"), &[]);
+    assert_eq!(status, 200);
+    let (_, _, text) = get(&format!("http://{metrics}/metrics"), &[]);
+    let dropped = String::from_utf8_lossy(&text)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("gatekeeper_log_lines_dropped_total ")?
+                .parse::<u64>()
+                .ok()
+        })
+        .expect("the dropped-lines counter");
+    assert!(dropped > 0, "no line was dropped: the pipe never filled?");
+}
+
 #[test]
 fn protected_resource_metadata_is_public() {
     let stack = Stack::start(false);

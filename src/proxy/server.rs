@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use pingora::listeners::{L4BufferSettings, ListenerConfig};
 use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
+use pingora::server::{RunArgs, Server};
 
 use super::admin::Admin;
 use super::connections::Guarded;
@@ -169,7 +169,10 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
         server.add_service(admin);
     }
     tracing::info!(%listen, metrics = metrics_listen.as_deref().unwrap_or("off"), %upstream, "mcp-gatekeeper serving");
-    server.run_forever()
+    // `run`, not `run_forever`: it returns after the graceful shutdown instead of exiting the
+    // process, so `main` can flush the log on the way out.
+    server.run(RunArgs::default());
+    Ok(())
 }
 
 /// Pingora buffers at most one MSS of writes per connection by default, so a response head and

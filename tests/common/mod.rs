@@ -152,6 +152,8 @@ pub struct GateOptions {
     pub policy: PathBuf,
     pub config_yaml: String,
     pub env: Vec<(String, String)>,
+    /// Leave the gatekeeper's stderr a pipe nobody reads (a stalled log collector).
+    pub stderr_unread: bool,
 }
 
 impl GateOptions {
@@ -161,6 +163,7 @@ impl GateOptions {
             policy: repo_root().join("policy/hospital.yaml"),
             config_yaml: String::new(),
             env: Vec::new(),
+            stderr_unread: false,
         }
     }
 }
@@ -193,7 +196,12 @@ pub fn start_gatekeeper(opts: GateOptions) -> Proc {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawning mcp-gatekeeper");
-        let stderr = collect_stderr(&mut child);
+        let stderr = if opts.stderr_unread {
+            // The pipe stays open in `child`, and fills.
+            Arc::default()
+        } else {
+            collect_stderr(&mut child)
+        };
         let mut proc = Proc {
             child,
             addr,
