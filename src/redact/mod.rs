@@ -19,6 +19,7 @@ mod schema;
 mod texts;
 #[doc(hidden)]
 pub mod tree;
+mod trigger;
 
 use std::collections::BTreeMap;
 

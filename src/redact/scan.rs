@@ -6,6 +6,7 @@ use regex::Regex;
 use super::detect::{
     date_valid, luhn, month_day_valid, npi_valid, ssn_valid, Detectors, Entity, Span,
 };
+use super::trigger::{required_bytes, Bytes};
 
 /// The detectors a profile enables, in one automaton: a single leftmost pass over a string
 /// finds every candidate, and each candidate is then checked by its own detector's rules.
@@ -14,6 +15,9 @@ pub struct Scanner {
     all: Option<regex_automata::meta::Regex>,
     kinds: Vec<Kind>,
     d: &'static Detectors,
+    /// Bytes at least one of which every candidate of every enabled detector holds (`None`:
+    /// some detector needs none in particular): a string without any is not searched.
+    trigger: Option<Bytes>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,13 +120,22 @@ impl Scanner {
             .into_iter()
             .filter(|k| enabled(k.entity()))
             .collect();
+        let patterns: Vec<&str> = kinds.iter().map(|k| k.regex(d).as_str()).collect();
         let all = if kinds.is_empty() {
             None
         } else {
-            let patterns: Vec<&str> = kinds.iter().map(|k| k.regex(d).as_str()).collect();
             Some(regex_automata::meta::Regex::new_many(&patterns).map_err(|e| e.to_string())?)
         };
-        Ok(Scanner { all, kinds, d })
+        let trigger = patterns
+            .iter()
+            .map(|p| required_bytes(p))
+            .try_fold(Bytes::default(), |all, one| Some(all.union(one?)));
+        Ok(Scanner {
+            all,
+            kinds,
+            d,
+            trigger,
+        })
     }
 
     /// Every identifier in `text`, in order, not overlapping. A candidate its detector rejects
@@ -132,6 +145,9 @@ impl Scanner {
         let Some(all) = &self.all else {
             return Vec::new();
         };
+        if self.trigger.is_some_and(|t| !t.any_in(text)) {
+            return Vec::new();
+        }
         let mut spans = Vec::new();
         let mut at = 0;
         // Where each detector's last rejected candidate ended: the same detector does not get
@@ -262,5 +278,133 @@ fn check(kind: Kind, d: &Detectors, text: &str, base: usize, end: usize) -> Opti
             })
         }
         other => whole(other.entity()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string of the mock hospital and the fixtures, and generated ones mixing the
+    /// detectors' context words, digits and separators with plain words: found alike with
+    /// and without the trigger.
+    #[test]
+    fn the_trigger_never_changes_what_is_found() {
+        let with = Scanner::new(&|_| true).unwrap();
+        let mut without = Scanner::new(&|_| true).unwrap();
+        assert!(with.trigger.is_some(), "every detector requires some byte");
+        without.trigger = None;
+        let mut texts = Vec::new();
+        for json in [
+            include_str!("../../mock-mcp/data/hospital.json"),
+            include_str!("../../tests/fixtures/medical_records_answer.json"),
+            include_str!("../../tests/fixtures/fhir_bundle_answer.json"),
+        ] {
+            strings(&serde_json::from_str(json).unwrap(), &mut texts);
+        }
+        let pieces = [
+            "patient ",
+            "Patient ",
+            "Mr. ",
+            "Dr ",
+            "name:",
+            "spoke with ",
+            "MRN",
+            "mrn ",
+            "ssn ",
+            "member id ",
+            "policy ",
+            "npi ",
+            "zip ",
+            "age ",
+            "years old",
+            "y/o",
+            "http://",
+            "https://x.org/a",
+            "@",
+            ".",
+            ",",
+            ", ",
+            ": ",
+            ":",
+            "::",
+            "-",
+            "/",
+            "#",
+            " ",
+            "\t",
+            "\n",
+            "0",
+            "1",
+            "12",
+            "123",
+            "9",
+            "1932",
+            "02",
+            "555",
+            "Apt ",
+            "Box",
+            "PO ",
+            "Street",
+            "Way",
+            "St",
+            "RI",
+            "Providence",
+            "Ingrid",
+            "Iwu",
+            "final",
+            "official",
+            "K",
+            "\u{212a}",
+            "\u{17f}",
+            "é",
+            "x",
+            "ab",
+            "clinical_notes",
+            "resourceType",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            assert_eq!(with.find(text), without.find(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn keys_and_codes_without_digits_or_separators_are_not_searched() {
+        let trigger = Scanner::new(&|_| true).unwrap().trigger.unwrap();
+        for skipped in [
+            "clinical_notes",
+            "onset_date",
+            "final",
+            "official",
+            "Condition",
+        ] {
+            assert!(!trigger.any_in(skipped), "{skipped}");
+        }
+        for searched in ["a b", "x1", "a@b", "http:", "Providence, RI"] {
+            assert!(trigger.any_in(searched), "{searched}");
+        }
+    }
+
+    fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(members) => members.iter().for_each(|(k, v)| {
+                out.push(k.clone());
+                strings(v, out);
+            }),
+            _ => {}
+        }
     }
 }

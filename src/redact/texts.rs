@@ -161,14 +161,26 @@ pub(super) fn serialises_to(value: &Node, text: &str) -> bool {
 
 /// Puts the redacted JSON texts back, serialised.
 pub(super) fn put_json_texts(section: &mut Node<'_>, texts: &mut Vec<JsonText<'_>>) {
-    let structured = section.get("structuredContent").map(Node::to_json_string);
+    let mut copies = copies_of_structured(texts);
+    let mut structured = match copies {
+        0 => None,
+        _ => section.get("structuredContent").map(Node::to_json_string),
+    };
     let Some(items) = content_items(section) else {
         return;
     };
     for text in texts.drain(..) {
         let serialised = match text.parsed {
             Some(parsed) => parsed.to_json_string(),
-            None => structured.clone().unwrap_or_default(),
+            // The last copy takes the serialisation itself (usually there is one).
+            None => {
+                copies = copies.saturating_sub(1);
+                match copies {
+                    0 => structured.take(),
+                    _ => structured.clone(),
+                }
+                .unwrap_or_default()
+            }
         };
         if let Some(slot) = items.get_mut(text.index).and_then(text_slot) {
             *slot = Node::string(serialised);
