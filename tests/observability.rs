@@ -611,6 +611,66 @@ fn a_stalled_trail_holds_no_request_and_loses_no_served_record() {
     );
 }
 
+/// A slow trail at shutdown: every request was served and answered, but the trail (a FIFO
+/// nobody reads yet) holds their records in the queue. SIGTERM must not lose them: the
+/// gatekeeper waits, after Pingora's graceful shutdown, while the trail still takes records;
+/// the reader here starts only after that shutdown would have ended the process.
+#[test]
+fn a_shutdown_waits_for_the_trail_to_take_every_served_record() {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("audit.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc_nonblock())
+        .open(&fifo)
+        .unwrap();
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.config_yaml = "audit: {on_failure: reject, queue: 5000}\n".into();
+    opts.env
+        .push(("GATEKEEPER_AUDIT_LOG".into(), fifo.display().to_string()));
+    let mut gate = start_gatekeeper(opts);
+    // More lines than the pipe's 64 KiB hold: most wait in the queue.
+    let served = load(&format!("http://{}/mcp", gate.addr), 60);
+    let status = Command::new("kill")
+        .args(["-TERM", &gate.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Pingora's graceful shutdown takes its one-second grace period; only then read.
+    assert!(
+        gate.wait_exit(Duration::from_secs(2)).is_none(),
+        "the gatekeeper exited with the trail still full"
+    );
+    let mut text = Vec::new();
+    let mut buf = [0u8; 65536];
+    let mut idle_since = Instant::now();
+    while idle_since.elapsed() < Duration::from_secs(2) {
+        match held.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                text.extend_from_slice(&buf[..n]);
+                idle_since = Instant::now();
+            }
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let exit = gate.wait_exit(Duration::from_secs(10));
+    assert!(exit.is_some_and(|s| s.success()), "exit: {exit:?}");
+    let lines = String::from_utf8(text).unwrap().lines().count();
+    assert_eq!(
+        lines, served,
+        "served requests' audit lines lost at shutdown"
+    );
+}
+
 /// `O_NONBLOCK`, so draining the FIFO cannot hang the test (Linux's value).
 fn libc_nonblock() -> i32 {
     0o4000

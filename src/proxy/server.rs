@@ -113,10 +113,11 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
 
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
+    let audit = Arc::new(audit);
     let gatekeeper = Gatekeeper {
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
-        audit: Arc::new(audit),
+        audit: Arc::clone(&audit),
         state: Arc::clone(&state),
         // A caller holds at most 256 unanswered server requests, each for up to 10 minutes.
         server_requests: Arc::new(ServerRequests::new(
@@ -170,10 +171,23 @@ pub fn run(config_path: Option<PathBuf>, env: Env) -> anyhow::Result<()> {
     }
     tracing::info!(%listen, metrics = metrics_listen.as_deref().unwrap_or("off"), %upstream, "mcp-gatekeeper serving");
     // `run`, not `run_forever`: it returns after the graceful shutdown instead of exiting the
-    // process, so `main` can flush the log on the way out.
+    // process, so the audit trail can be drained and `main` can flush the log.
     server.run(RunArgs::default());
+    let unwritten = audit.drain(AUDIT_DRAIN, AUDIT_STALLED);
+    if unwritten > 0 {
+        tracing::error!(
+            records = unwritten,
+            "shutting down with audit records unwritten: the trail stopped taking them"
+        );
+    }
     Ok(())
 }
+
+/// How long shutdown waits for the audit trail to take the records of requests already
+/// served (a slow disk, a slow collector) before it gives up and says how many are lost: at
+/// most this long in all, and this long without a record written.
+const AUDIT_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+const AUDIT_STALLED: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Pingora buffers at most one MSS of writes per connection by default, so a response head and
 /// a 2 KB body leave as two segments (and the client wakes twice). With room for both, Pingora's

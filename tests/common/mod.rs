@@ -56,6 +56,20 @@ impl Proc {
         self.child.id()
     }
 
+    /// Waits up to `within` for the process to exit; its status if it did.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Everything the process has written to stderr so far.
     pub fn stderr_so_far(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
