@@ -71,7 +71,8 @@ impl Redactor {
                 .for_each(|m| merge(&mut counts, message::redact_message(self, m, asked))),
             m => counts = message::redact_message(self, m, asked),
         }
-        let mut out = Vec::with_capacity(body.len());
+        // Masks are longer than most values they replace: headroom spares a copy of the whole.
+        let mut out = Vec::with_capacity(body.len() + body.len() / 4);
         root.write(&mut out)
             .map_err(|e| format!("redacted response: {e}"))?;
         Ok((out, counts))

@@ -141,7 +141,9 @@ impl<'a> Node<'a> {
     /// The node as compact JSON. Writing to memory cannot fail; were it to, the result would
     /// be empty rather than partial.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        // Room for a typical payload from the start: growing from empty re-allocated and
+        // copied a kilobyte's answer eight times.
+        let mut out = Vec::with_capacity(if self.is_container() { 1024 } else { 32 });
         match self.write(&mut out) {
             Ok(()) => out,
             Err(_) => Vec::new(),
