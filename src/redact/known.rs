@@ -124,7 +124,8 @@ impl KnownValues {
     /// A value given twice is kept once, as first given.
     pub fn new(values: Vec<Known>) -> Self {
         let keep: Vec<bool> = {
-            let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+            let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+                HashSet::with_capacity_and_hasher(values.len(), Default::default());
             values
                 .iter()
                 .map(|k| k.value.len() >= MIN_KNOWN_LEN && seen.insert(k.value.as_str()))
@@ -192,7 +193,12 @@ impl Table {
         let wanted = (values.len() * 2 * 64).next_power_of_two().trailing_zeros();
         let bits = wanted.clamp(FILTER_MIN_BITS, FILTER_MAX_BITS);
         let mut table = Table {
-            by_prefix: HashMap::default(),
+            // Sized for a typical message at once (growing rehashed it); bounded, since a
+            // hostile body may hold far more values than the table will take.
+            by_prefix: HashMap::with_capacity_and_hasher(
+                (values.len() * 2).min(256),
+                Default::default(),
+            ),
             filter: vec![0; (1 << bits) / 64],
             shift: 64 - bits,
             tiers: [false; TIERS.len()],
