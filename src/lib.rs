@@ -5,9 +5,9 @@
 //! `transport`, `policy`, `redact`, `response` (the one response path), `audit` (records and
 //! their chain), `percent`, `strict_json`. The shell does the I/O around it, behind the `proxy`
 //! feature: `proxy` wires the core to Pingora's phases; `config`, `policy_file`, `key_loader`,
-//! `audit_sink`, `live`, `logs`, `reload`, `metrics`, `mcp_session`, `state`, `tls` hold files, threads,
-//! certificates, the environment and the clock; `client` is the token-minting twin of the
-//! web app.
+//! `audit_sink`, `live`, `logs`, `reload`, `metrics`, `mcp_session`, `state`, `tls` hold files,
+//! threads, certificates, the environment and the clock; `client` is the token-minting twin of
+//! the web app.
 
 // Request paths fail closed with an answer, never a panic: no unwrap or expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

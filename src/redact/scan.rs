@@ -1,5 +1,6 @@
 //! One pass over a string for every enabled detector: candidates from a single automaton, each
-//! then checked by its own detector's validity rules (`detect`).
+//! then checked by its own detector's validity rules (`detect`); a string holding none of the
+//! bytes every candidate needs (`trigger`) is not searched.
 
 use regex::Regex;
 
