@@ -516,28 +516,7 @@ fn no_phi_reaches_the_audit_trail_logs_or_metrics() {
 /// drains, because its place in the queue was reserved when it was admitted.
 #[test]
 fn a_stalled_trail_holds_no_request_and_loses_no_served_record() {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("audit.fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
-    // Held open read-write: the gatekeeper's open does not block, and nothing reads yet.
-    let mut held = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc_nonblock())
-        .open(&fifo)
-        .unwrap();
-    let mock = start_mock(false);
-    let mut opts = GateOptions::new(mock.addr);
-    opts.config_yaml = "audit: {on_failure: reject, queue: 4}\n".into();
-    opts.env
-        .push(("GATEKEEPER_AUDIT_LOG".into(), fifo.display().to_string()));
-    let gate = start_gatekeeper(opts);
+    let (_dir, mut held, gate, _mock) = gate_with_fifo_trail(4);
     let url = format!("http://{}/mcp", gate.addr);
     let call = tools_call("get_patient", json!({"patient_id":"NUGWI"}));
     let nurse = token("Nurse");
@@ -587,19 +566,7 @@ fn a_stalled_trail_holds_no_request_and_loses_no_served_record() {
         "a request was held {slowest:?} by the stalled trail"
     );
     // Drain the FIFO: the writer goes on, and every served request's line must come out.
-    let mut text = Vec::new();
-    let mut idle_since = Instant::now();
-    let mut buf = [0u8; 65536];
-    while idle_since.elapsed() < Duration::from_secs(2) {
-        match held.read(&mut buf) {
-            Ok(n) if n > 0 => {
-                text.extend_from_slice(&buf[..n]);
-                idle_since = Instant::now();
-            }
-            _ => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-    let lines: Vec<Value> = String::from_utf8(text)
+    let lines: Vec<Value> = String::from_utf8(read_until_idle(&mut held))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -617,27 +584,7 @@ fn a_stalled_trail_holds_no_request_and_loses_no_served_record() {
 /// the reader here starts only after that shutdown would have ended the process.
 #[test]
 fn a_shutdown_waits_for_the_trail_to_take_every_served_record() {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("audit.fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
-    let mut held = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc_nonblock())
-        .open(&fifo)
-        .unwrap();
-    let mock = start_mock(false);
-    let mut opts = GateOptions::new(mock.addr);
-    opts.config_yaml = "audit: {on_failure: reject, queue: 5000}\n".into();
-    opts.env
-        .push(("GATEKEEPER_AUDIT_LOG".into(), fifo.display().to_string()));
-    let mut gate = start_gatekeeper(opts);
+    let (_dir, mut held, mut gate, _mock) = gate_with_fifo_trail(5000);
     // More lines than the pipe's 64 KiB hold: most wait in the queue.
     let served = load(&format!("http://{}/mcp", gate.addr), 60);
     let status = Command::new("kill")
@@ -650,6 +597,46 @@ fn a_shutdown_waits_for_the_trail_to_take_every_served_record() {
         gate.wait_exit(Duration::from_secs(2)).is_none(),
         "the gatekeeper exited with the trail still full"
     );
+    let text = read_until_idle(&mut held);
+    let exit = gate.wait_exit(Duration::from_secs(10));
+    assert!(exit.is_some_and(|s| s.success()), "exit: {exit:?}");
+    let lines = String::from_utf8(text).unwrap().lines().count();
+    assert_eq!(
+        lines, served,
+        "served requests' audit lines lost at shutdown"
+    );
+}
+
+/// A gatekeeper (`on_failure: reject`, a queue of `queue` records) whose audit trail is a FIFO
+/// held open read-write here, so its open does not block and nothing reads until the test
+/// does; with the directory and the mock that must outlive it.
+fn gate_with_fifo_trail(queue: usize) -> (tempfile::TempDir, std::fs::File, Proc, Proc) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("audit.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc_nonblock())
+        .open(&fifo)
+        .unwrap();
+    let mock = start_mock(false);
+    let mut opts = GateOptions::new(mock.addr);
+    opts.config_yaml = format!("audit: {{on_failure: reject, queue: {queue}}}\n");
+    opts.env
+        .push(("GATEKEEPER_AUDIT_LOG".into(), fifo.display().to_string()));
+    let gate = start_gatekeeper(opts);
+    (dir, held, gate, mock)
+}
+
+/// Everything the FIFO gives until it has been quiet for two seconds.
+fn read_until_idle(held: &mut std::fs::File) -> Vec<u8> {
+    use std::io::Read;
     let mut text = Vec::new();
     let mut buf = [0u8; 65536];
     let mut idle_since = Instant::now();
@@ -662,13 +649,7 @@ fn a_shutdown_waits_for_the_trail_to_take_every_served_record() {
             _ => std::thread::sleep(Duration::from_millis(20)),
         }
     }
-    let exit = gate.wait_exit(Duration::from_secs(10));
-    assert!(exit.is_some_and(|s| s.success()), "exit: {exit:?}");
-    let lines = String::from_utf8(text).unwrap().lines().count();
-    assert_eq!(
-        lines, served,
-        "served requests' audit lines lost at shutdown"
-    );
+    text
 }
 
 /// `O_NONBLOCK`, so draining the FIFO cannot hang the test (Linux's value).
