@@ -88,7 +88,7 @@ fn every_carrier_of_a_list_stream_is_redacted_and_the_list_filtered() {
             "event: message\nid: {ssn}\ndata: {{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{{\"level\":\"info\",\"data\":\"Patient {name} SSN {ssn}\"}}}}\n\n",
             "event: message\ndata: {{\"jsonrpc\":\"2.0\",\"id\":\"s1\",\"method\":\"elicitation/create\",\"params\":{{\"message\":\"Confirm Mr. {name}, SSN {ssn}\",\"requestedSchema\":{{\"type\":\"object\",\"properties\":{{\"ok\":{{\"type\":\"boolean\"}}}}}}}}}}\n\n",
             "event: message\ndata: {{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{{\"tools\":[",
-            "{{\"name\":\"get_medical_records\",\"description\":\"Records of Mr. {name}, SSN {ssn}\",\"inputSchema\":{{\"type\":\"object\"}}}},",
+            "{{\"name\":\"get_medical_records\",\"description\":\"Records of Mr. {name}, SSN {ssn}\",\"inputSchema\":{{\"type\":\"object\"}},\"SSN {ssn}\":1}},",
             "{{\"name\":\"add_clinical_note\",\"description\":\"writes\",\"inputSchema\":{{\"type\":\"object\"}}}}],",
             "\"_meta\":{{\"note\":\"SSN {ssn}\"}}}}}}\n\n"
         ),

@@ -38,6 +38,24 @@ const fn rule(at: &'static [Step], take: Take) -> Rule {
 
 /// Members a list entry carries as free text; everything else in it is protocol.
 const ENTRY_TEXT: &[&str] = &["title", "description"];
+/// The members the schema defines for a tool, prompt, resource or template entry: their names
+/// are the protocol's; any other name in an entry is the server's and gets the detectors.
+const ENTRY_MEMBERS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "inputSchema",
+    "outputSchema",
+    "annotations",
+    "icons",
+    "execution",
+    "arguments",
+    "uri",
+    "uriTemplate",
+    "mimeType",
+    "size",
+    "_meta",
+];
 /// What every list result carries besides its entries.
 const LIST_PAGING: Take = Take::Keys(&["nextCursor", "ttlMs", "cacheScope"]);
 /// A content block's protocol members (text, data and blobs are payload).
@@ -292,6 +310,9 @@ fn rules_for(message: &Members, asked: &Asked) -> [&'static [Rule]; 2] {
 /// Protocol members taken out of a message, in the order their placeholders were left.
 pub(super) struct Held<'a> {
     members: Vec<(Text<'a>, Node<'a>)>,
+    /// Per member: its name is the server's own (a list entry's member the schema does not
+    /// name), not one of the rule's constants, so it is text to the detectors too.
+    named_by_server: Vec<bool>,
 }
 
 /// A placeholder's key: no JSON text from a server can hold one (it is never parsed, only
@@ -302,6 +323,7 @@ const MARK: &str = "\u{0}gatekeeper:held:";
 pub(super) fn detach<'a>(message: &mut Node<'a>, asked: &Asked) -> Held<'a> {
     let mut held = Held {
         members: Vec::new(),
+        named_by_server: Vec::new(),
     };
     let Node::Object(members) = message else {
         return held;
@@ -318,15 +340,19 @@ fn take<'a>(node: &mut Node<'a>, at: &[Step], what: &Take, held: &mut Held<'a>) 
     match (at.split_first(), node) {
         (None, Node::Object(members)) => {
             for (key, value) in members.iter_mut() {
-                let chosen = match what {
-                    Take::Keys(keys) => keys.contains(&key.as_ref()),
-                    Take::AllBut(keep) => !keep.contains(&key.as_ref()) && !key.starts_with(MARK),
+                let (chosen, named_by_server) = match what {
+                    Take::Keys(keys) => (keys.contains(&key.as_ref()), false),
+                    Take::AllBut(keep) => (
+                        !keep.contains(&key.as_ref()) && !key.starts_with(MARK),
+                        !ENTRY_MEMBERS.contains(&key.as_ref()),
+                    ),
                 };
                 if chosen {
                     let mark = Text::from(format!("{MARK}{}", held.members.len()));
                     let key = std::mem::replace(key, mark);
                     held.members
                         .push((key, std::mem::replace(value, Node::Null)));
+                    held.named_by_server.push(named_by_server);
                 }
             }
         }
@@ -370,8 +396,11 @@ impl<'a> Held<'a> {
             text,
             opaque,
         };
-        for (key, value) in &mut self.members {
+        for ((key, value), named_by_server) in self.members.iter_mut().zip(&self.named_by_server) {
             scrub.loose(key, value);
+            if *named_by_server {
+                scrub.name(key);
+            }
         }
         let mut slots: Vec<Option<(Text<'a>, Node<'a>)>> =
             self.members.into_iter().map(Some).collect();
@@ -397,15 +426,19 @@ impl<'a> Scrub<'_, 'a> {
             Node::Object(members) => {
                 for (k, v) in members.iter_mut() {
                     self.loose(k, v);
-                    // A member name a server wrote is text too (an SSN as a key passes nowhere).
-                    let mut name = Node::String(k.clone());
-                    (self.text)(&mut name);
-                    if let Node::String(clean) = name {
-                        *k = clean;
-                    }
+                    self.name(k);
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A member name a server wrote is text too (an SSN as a key passes nowhere).
+    fn name(&mut self, key: &mut Text<'a>) {
+        let mut name = Node::String(key.clone());
+        (self.text)(&mut name);
+        if let Node::String(clean) = name {
+            *key = clean;
         }
     }
 

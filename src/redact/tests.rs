@@ -471,6 +471,19 @@ fn list_entries_keep_their_names_and_schemas_but_not_phi_in_their_text() {
 }
 
 #[test]
+fn a_member_name_a_server_adds_to_a_list_entry_gets_the_detectors() {
+    // Found by fuzzing: an entry's members the schema does not name are held as protocol,
+    // and their names passed unread.
+    let list = json!({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_patient",
+        "mo123-45-6789de":"x","inputSchema":{"type":"object"}}]}});
+    let out = answer("tools/list", None, &list);
+    let tool = &out["result"]["tools"][0];
+    assert!(!out.to_string().contains("123-45-6789"), "{out}");
+    assert_eq!(tool["name"], "get_patient");
+    assert_eq!(tool["inputSchema"], json!({"type":"object"}));
+}
+
+#[test]
 fn tool_results_keep_content_types_and_redact_the_payload() {
     let patient = json!({"name":"John Smith","ssn":"123-45-6789","zip":"06184"});
     let msg = json!({"jsonrpc":"2.0","id":1,"result":{"content":[
