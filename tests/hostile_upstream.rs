@@ -403,3 +403,29 @@ fn json_inside_strings_and_binary_content_do_not_carry_phi_past_the_field_rules(
         assert!(!all.contains("06184"), "{method}: {all}");
     }
 }
+
+#[test]
+fn identifiers_written_as_bare_numbers_do_not_pass() {
+    // What a server would quote, written as JSON numbers: the SSN a field rule takes under
+    // `ssn`, repeated under another key and in a note; a card number; a card number as a
+    // member of a list entry.
+    let result = json!({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],
+        "structuredContent":{"ssn":123456789,"ref":123456789,"note":"on file: 123456789",
+        "payment":4111111111111111_u64,"visits":3}}});
+    let list = json!({"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"get_medical_records",
+        "inputSchema":{"type":"object"},"account":4111111111111111_u64}]}});
+    let list_call = json!({"jsonrpc":"2.0","id":1,"method":"tools/list"});
+    for (call, answer, kept) in [
+        (records_call(), result, "\"visits\":3"),
+        (list_call, list, "\"name\":\"get_medical_records\""),
+    ] {
+        let up = start_upstream(move |_| Reply::json(&answer));
+        let gate = gate(&up);
+        let (status, headers, body) = post(&url(&gate), Some(&token("Researcher")), &call);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let text = everything(&headers, &body);
+        assert_hidden("bare numbers", &text);
+        assert!(!text.contains("4111111111111111"), "{text}");
+        assert!(text.contains(kept), "{text}");
+    }
+}

@@ -8,6 +8,7 @@ pub mod config;
 pub mod detect;
 mod embedded;
 mod fhir;
+mod fields;
 mod known;
 mod message;
 mod path;

@@ -307,6 +307,27 @@ fn rules_for(message: &Members, asked: &Asked) -> [&'static [Rule]; 2] {
     [rules, ALWAYS]
 }
 
+/// Numbers in protocol members shorter than this pass unread: no identifier the detectors or
+/// the known values find is shorter.
+const MIN_IDENTIFIER_DIGITS: usize = 6;
+/// Members the schema defines as numbers (or echoes of what the client chose): they pass as
+/// they came, whatever their digits.
+const PROTOCOL_NUMBERS: &[&str] = &[
+    "progressToken",
+    "requestId",
+    "progress",
+    "total",
+    "ttl",
+    "ttlMs",
+    "pollInterval",
+    "pollIntervalMs",
+    "size",
+    "maxTokens",
+    "temperature",
+    "priority",
+    "code",
+];
+
 /// Protocol members taken out of a message, in the order their placeholders were left.
 pub(super) struct Held<'a> {
     members: Vec<(Text<'a>, Node<'a>)>,
@@ -422,6 +443,13 @@ impl<'a> Scrub<'_, 'a> {
         match value {
             Node::String(_) if key == "requestState" => self.state(value),
             Node::String(s) if !strict_form(key, s, self.asked) => (self.text)(value),
+            // A number the schema does not define, long enough to be an identifier.
+            Node::Number(n)
+                if !PROTOCOL_NUMBERS.contains(&key)
+                    && n.to_string().len() >= MIN_IDENTIFIER_DIGITS =>
+            {
+                (self.text)(value)
+            }
             Node::Array(items) => items.iter_mut().for_each(|v| self.loose(key, v)),
             Node::Object(members) => {
                 for (k, v) in members.iter_mut() {

@@ -866,3 +866,18 @@ fn fhir_resources_follow_each_profile() {
     drop(v);
     assert!(hospital_redactor("Doctor").is_none());
 }
+
+#[test]
+fn identifiers_written_as_json_numbers_do_not_pass() {
+    // A hostile server writes what it would quote as a bare number: a card number, an SSN a
+    // field rule takes under one key and repeats under another.
+    let msg = json!({"jsonrpc":"2.0","id":1,"result":{"structuredContent":{
+        "ssn":123456789,"ref":123456789,"payment":4111111111111111_u64,
+        "note":"on file: 123456789","count":42}}});
+    let out = answer("tools/call", None, &msg);
+    let text = out.to_string();
+    for secret in ["123456789", "4111111111111111"] {
+        assert!(!text.contains(secret), "{secret}: {text}");
+    }
+    assert_eq!(out["result"]["structuredContent"]["count"], 42);
+}
