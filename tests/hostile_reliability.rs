@@ -358,8 +358,7 @@ fn an_upstream_dying_mid_body_closes_a_held_answer() {
 fn a_bodiless_answer_to_a_redacted_role_is_not_held() {
     let up = common::upstream::start_upstream(|_| common::upstream::Reply {
         status: 204,
-        headers: vec!["Content-Type: application/json".into()],
-        body: Vec::new(),
+        ..common::upstream::Reply::raw(&["application/json"], Vec::new())
     });
     let gate = gate_with(up.addr, "");
     let mut conn = TcpStream::connect(gate.addr).unwrap();

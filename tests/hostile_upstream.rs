@@ -178,8 +178,7 @@ fn asking_upstream() -> Upstream {
         if r.method().is_empty() {
             return Reply {
                 status: 202,
-                headers: vec![],
-                body: vec![],
+                ..Reply::raw(&[], Vec::new())
             };
         }
         Reply::sse(concat!(
@@ -428,4 +427,67 @@ fn identifiers_written_as_bare_numbers_do_not_pass() {
         assert!(!text.contains("4111111111111111"), "{text}");
         assert!(text.contains(kept), "{text}");
     }
+}
+
+#[test]
+fn the_upstream_status_line_carries_no_text_of_its_own() {
+    let up = start_upstream(|_| {
+        Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}}))
+            .with_reason(&format!("OK {NAME} {SSN}"))
+    });
+    let gate = gate(&up);
+    let body = records_call().to_string();
+    let mut conn = std::net::TcpStream::connect(gate.addr).unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        gate.addr,
+        token("Researcher"),
+        body.len()
+    );
+    std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut conn, &mut answer).unwrap();
+    let status_line = answer.lines().next().unwrap_or_default();
+    assert!(status_line.starts_with("HTTP/1.1 200"), "{status_line}");
+    assert_hidden("the status line", &answer);
+}
+
+#[test]
+fn informational_answers_carry_no_upstream_headers_to_a_redacted_role() {
+    let json = json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}}).to_string();
+    let real = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+        json.len()
+    );
+    let up = start_upstream(move |_| Reply {
+        status: 103,
+        reason: "Early Hints".into(),
+        headers: vec![
+            format!("Link: </patients/{SSN}>; rel=preload"),
+            format!("X-Patient: {NAME}"),
+        ],
+        body: real.clone().into_bytes(),
+    });
+    let gate = gate(&up);
+    let body = records_call().to_string();
+    let mut conn = std::net::TcpStream::connect(gate.addr).unwrap();
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        gate.addr,
+        token("Researcher"),
+        body.len()
+    );
+    std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut answer);
+    assert_hidden("an informational answer", &answer);
+    // The interim head stays an interim head: no framing of a body it cannot have.
+    let interim = answer.split("\r\n\r\n").next().unwrap_or_default();
+    assert!(interim.starts_with("HTTP/1.1 103"), "{answer}");
+    assert!(
+        !interim.to_ascii_lowercase().contains("transfer-encoding"),
+        "{answer}"
+    );
+    let last = answer.rsplit("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(last.contains("\"content\":[]"), "{answer}");
 }

@@ -184,6 +184,9 @@ impl ProxyHttp for Gatekeeper {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        if rewrite::on_interim(ctx.rewrite.as_ref(), response) {
+            return Ok(());
+        }
         if let Some(started) = ctx.upstream_started.take() {
             ctx.upstream_status = Some(response.status.as_u16());
             self.metrics.upstream_latency(started.elapsed());
@@ -191,6 +194,9 @@ impl ProxyHttp for Gatekeeper {
         if let Some(admitted) = &ctx.admitted {
             mcp_sessions::track(&self.state, session, response, admitted).await;
         }
+        // The reason phrase is the upstream's own text (RFC 9112 §4: clients ignore it), free
+        // to carry what the body may not: every answer gets the status code's canonical one.
+        response.set_reason_phrase(None)?;
         if let Some(rewrite) = ctx.rewrite.as_mut() {
             if rewrite::on_head(rewrite, response)? {
                 coalesce::hold(session, response);

@@ -94,6 +94,24 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<b
     Ok(change.whole)
 }
 
+/// An interim answer (`103 Early Hints`, `102 Processing`; RFC 9110 §15.2) precedes the real
+/// one: it starts no rewrite, and a redacted role gets its status alone (a `Link` can name a
+/// patient as well as any header). `false` for a final answer, and for `101`, after which the
+/// connection is no longer HTTP.
+pub fn on_interim(rewrite: Option<&Rewrite>, response: &mut ResponseHeader) -> bool {
+    let code = response.status.as_u16();
+    if !(100..200).contains(&code) || code == 101 {
+        return false;
+    }
+    if rewrite.is_some_and(Rewrite::redacts) {
+        let names: Vec<http::HeaderName> = response.headers.keys().cloned().collect();
+        for name in names {
+            response.remove_header(&name);
+        }
+    }
+    true
+}
+
 /// Response headers a redacted role still gets: framing, caching, CORS and MCP's own. Any
 /// other (`X-Patient-Name`, `Set-Cookie`, a debug header) could carry what the body may not.
 const PROTOCOL_HEADERS: [&str; 16] = [

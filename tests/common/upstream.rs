@@ -32,6 +32,8 @@ impl Received {
 /// What to answer: status, header lines (`Name: value`) and body.
 pub struct Reply {
     pub status: u16,
+    /// The status line's reason phrase.
+    pub reason: String,
     pub headers: Vec<String>,
     pub body: Vec<u8>,
 }
@@ -40,6 +42,7 @@ impl Reply {
     pub fn json(body: &Value) -> Self {
         Reply {
             status: 200,
+            reason: "Scripted".into(),
             headers: vec!["Content-Type: application/json".into()],
             body: body.to_string().into_bytes(),
         }
@@ -49,6 +52,7 @@ impl Reply {
     pub fn raw(content_types: &[&str], body: impl Into<Vec<u8>>) -> Self {
         Reply {
             status: 200,
+            reason: "Scripted".into(),
             headers: content_types
                 .iter()
                 .map(|t| format!("Content-Type: {t}"))
@@ -59,6 +63,11 @@ impl Reply {
 
     pub fn sse(events: &str) -> Self {
         Reply::raw(&["text/event-stream"], events)
+    }
+
+    pub fn with_reason(mut self, reason: &str) -> Self {
+        self.reason = reason.to_string();
+        self
     }
 
     pub fn with_header(mut self, line: &str) -> Self {
@@ -137,7 +146,7 @@ fn serve(stream: TcpStream, script: &Script, log: &Mutex<Vec<Received>>) {
         log.push(request.clone());
     }
     let reply = script(&request);
-    let mut out = format!("HTTP/1.1 {} Scripted\r\n", reply.status);
+    let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, reply.reason);
     for h in &reply.headers {
         out.push_str(h);
         out.push_str("\r\n");
