@@ -491,3 +491,56 @@ fn informational_answers_carry_no_upstream_headers_to_a_redacted_role() {
     let last = answer.rsplit("\r\n\r\n").nth(1).unwrap_or_default();
     assert!(last.contains("\"content\":[]"), "{answer}");
 }
+
+#[test]
+fn the_headers_a_redacted_role_keeps_carry_only_their_own_form() {
+    let answer = json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}});
+    let up = start_upstream(move |_| Reply {
+        headers: vec![
+            format!("Content-Type: application/json; patient=\"{NAME} {SSN}\""),
+            format!("ETag: \"{NAME}\""),
+            format!("Last-Modified: {SSN}"),
+            format!("Cache-Control: private=\"{NAME}\", max-age=60"),
+            format!("Vary: Accept, {SSN}"),
+            format!("Expires: {NAME}"),
+            format!("Pragma: {NAME}"),
+            format!("Retry-After: {SSN}"),
+            format!("Allow: POST, {NAME}"),
+            format!("Mcp-Protocol-Version: {SSN}"),
+            format!("Mcp-Session-Id: {SSN}"),
+            format!("Access-Control-Expose-Headers: {NAME}"),
+        ],
+        ..Reply::json(&answer)
+    });
+    let first = gate(&up);
+    let (status, headers, body) = post(&url(&first), Some(&token("Researcher")), &records_call());
+    assert_eq!(status, 200);
+    let text = everything(&headers, &body);
+    assert_hidden("protocol headers", &text);
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+
+    // In their own form they pass.
+    let answer = json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}});
+    let good = [
+        ("cache-control", "no-store, max-age=0"),
+        ("vary", "Accept, Origin"),
+        ("retry-after", "120"),
+        ("expires", "Sun, 06 Nov 1994 08:49:37 GMT"),
+        ("mcp-protocol-version", "2025-11-25"),
+        ("mcp-session-id", "9f8e7d6c-5b4a-4f3e-8d2c-1b0a9f8e7d6c"),
+        (
+            "access-control-expose-headers",
+            "Mcp-Session-Id, Mcp-Protocol-Version",
+        ),
+    ];
+    let lines: Vec<String> = good.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let up = start_upstream(move |_| Reply {
+        headers: lines.clone(),
+        ..Reply::raw(&["application/json; charset=utf-8"], answer.to_string())
+    });
+    let gate = gate(&up);
+    let (_, headers, _) = post(&url(&gate), Some(&token("Researcher")), &records_call());
+    for (name, value) in good {
+        assert_eq!(header(&headers, name), Some(value), "{name}: {headers:?}");
+    }
+}

@@ -198,7 +198,9 @@ impl ProxyHttp for Gatekeeper {
         // to carry what the body may not: every answer gets the status code's canonical one.
         response.set_reason_phrase(None)?;
         if let Some(rewrite) = ctx.rewrite.as_mut() {
-            if rewrite::on_head(rewrite, response)? {
+            let origin = session.req_header().headers.get(http::header::ORIGIN);
+            let origin = origin.and_then(|o| o.to_str().ok()).map(str::to_owned);
+            if rewrite::on_head(rewrite, response, origin.as_deref())? {
                 coalesce::hold(session, response);
             }
         }

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::admit::Admitted;
 use crate::config::Settings;
 use crate::jsonrpc::CallTarget;
-use crate::redact::Asked;
+use crate::redact::{Asked, Redactor};
+use crate::response::headers::{self, Kept};
 use crate::response::{Head, ListFilter, Plan, Rewrite, Watch};
 use crate::transport;
 
@@ -55,7 +56,12 @@ pub fn plan(settings: &Settings, admitted: &Admitted, own_tasks: Vec<String>) ->
 
 /// Reads the head the rewrite needs and applies what it decided; `true` when the body is
 /// rewritten whole (sent in one piece at its end).
-pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<bool> {
+/// `origin` is the request's `Origin`, if it sent one.
+pub fn on_head(
+    rewrite: &mut Rewrite,
+    response: &mut ResponseHeader,
+    origin: Option<&str>,
+) -> Result<bool> {
     let values = |name: http::HeaderName| -> Vec<&str> {
         response
             .headers
@@ -71,8 +77,8 @@ pub fn on_head(rewrite: &mut Rewrite, response: &mut ResponseHeader) -> Result<b
     let change = rewrite.start(&head);
     // Hop-by-hop (RFC 9110 §7.6.1): it described the upstream connection, not ours.
     response.remove_header("keep-alive");
-    if rewrite.redacts() {
-        keep_protocol_headers(response);
+    if let Some(redactor) = rewrite.redactor() {
+        keep_protocol_headers(response, redactor, origin)?;
     }
     if let Some(status) = change.status {
         response.set_status(status)?;
@@ -112,38 +118,30 @@ pub fn on_interim(rewrite: Option<&Rewrite>, response: &mut ResponseHeader) -> b
     true
 }
 
-/// Response headers a redacted role still gets: framing, caching, CORS and MCP's own. Any
-/// other (`X-Patient-Name`, `Set-Cookie`, a debug header) could carry what the body may not.
-const PROTOCOL_HEADERS: [&str; 16] = [
-    "content-type",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "date",
-    "cache-control",
-    "pragma",
-    "expires",
-    "vary",
-    "retry-after",
-    "allow",
-    "www-authenticate",
-    "mcp-session-id",
-    "mcp-protocol-version",
-    "last-modified",
-    "etag",
-];
-
-fn keep_protocol_headers(response: &mut ResponseHeader) {
-    let drop: Vec<http::HeaderName> = response
-        .headers
-        .keys()
-        .filter(|name| {
-            let name = name.as_str();
-            !PROTOCOL_HEADERS.contains(&name) && !name.starts_with("access-control-")
-        })
-        .cloned()
-        .collect();
-    for name in drop {
+/// The upstream headers a redacted role gets: the protocol's, each in its strict form (see
+/// `response::headers`). Any other (`X-Patient-Name`, `Set-Cookie`, a debug header), or a
+/// protocol header out of its form, could carry what the body may not.
+fn keep_protocol_headers(
+    response: &mut ResponseHeader,
+    redactor: &Redactor,
+    origin: Option<&str>,
+) -> Result<()> {
+    let mut kept = Vec::new();
+    let mut touched = Vec::new();
+    for (name, value) in response.headers.iter() {
+        let text = value.to_str().unwrap_or("\u{0}");
+        match headers::kept(name.as_str(), text, redactor, origin) {
+            Kept::Framing => continue,
+            Kept::Value => kept.push((name.clone(), value.clone())),
+            Kept::Dropped => {}
+        }
+        touched.push(name.clone());
+    }
+    for name in touched {
         response.remove_header(&name);
     }
+    for (name, value) in kept {
+        response.append_header(name, value)?;
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! one capped buffer and one fail-closed answer. Pure: the shell hands it header values and
 //! body chunks and applies the `HeadChange` it returns.
 
+pub mod headers;
 mod list;
 mod observe;
 pub mod sse;
@@ -126,6 +127,11 @@ impl Rewrite {
         self.plan.redactor.is_some()
     }
 
+    /// The caller's redactor, when its role is redacted.
+    pub fn redactor(&self) -> Option<&Redactor> {
+        self.plan.redactor.as_deref()
+    }
+
     /// Whether the body passes untouched and unread (nothing to rewrite, nothing to observe):
     /// the shell then leaves the chunks alone.
     pub fn passes_through(&self) -> bool {
@@ -223,9 +229,12 @@ impl Rewrite {
                 whole: true,
             };
         }
+        // A redacted role gets the media type alone: a parameter is the upstream's text.
+        let redacts = self.redacts();
         if self.sse {
             self.mode = Mode::Sse(Splitter::new());
             return HeadChange {
+                content_type: redacts.then_some("text/event-stream"),
                 body_changes: true,
                 ..HeadChange::default()
             };
@@ -233,7 +242,7 @@ impl Rewrite {
         let labelled_json =
             matches!(types.as_slice(), [one] if one.starts_with("application/json"));
         HeadChange {
-            content_type: (!labelled_json).then_some("application/json"),
+            content_type: (redacts || !labelled_json).then_some("application/json"),
             body_changes: true,
             whole: true,
             ..HeadChange::default()
