@@ -461,7 +461,7 @@ fn informational_answers_carry_no_upstream_headers_to_a_redacted_role() {
     );
     let up = start_upstream(move |_| Reply {
         status: 103,
-        reason: "Early Hints".into(),
+        reason: format!("Early Hints {SSN}"),
         headers: vec![
             format!("Link: </patients/{SSN}>; rel=preload"),
             format!("X-Patient: {NAME}"),

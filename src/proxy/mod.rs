@@ -184,6 +184,9 @@ impl ProxyHttp for Gatekeeper {
         response: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        // The reason phrase is the upstream's own text (RFC 9112 §4: clients ignore it), free
+        // to carry what the body may not: every answer gets the status code's canonical one.
+        response.set_reason_phrase(None)?;
         if rewrite::on_interim(ctx.rewrite.as_ref(), response) {
             return Ok(());
         }
@@ -194,9 +197,6 @@ impl ProxyHttp for Gatekeeper {
         if let Some(admitted) = &ctx.admitted {
             mcp_sessions::track(&self.state, session, response, admitted).await;
         }
-        // The reason phrase is the upstream's own text (RFC 9112 §4: clients ignore it), free
-        // to carry what the body may not: every answer gets the status code's canonical one.
-        response.set_reason_phrase(None)?;
         if let Some(rewrite) = ctx.rewrite.as_mut() {
             let origin = session.req_header().headers.get(http::header::ORIGIN);
             let origin = origin.and_then(|o| o.to_str().ok()).map(str::to_owned);
