@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use super::tree::{Members, Node, Text};
+use crate::transport::is_revision_form;
 
 /// One step from a message down to the object whose members are held.
 enum Step {
@@ -502,15 +503,8 @@ impl<'a> Scrub<'_, 'a> {
 /// or one that holds no number and no address. Anything else in a protocol member is text to
 /// the detectors (a server cannot smuggle an SSN through `mimeType`).
 fn strict_form(key: &str, s: &str, asked: &Asked) -> bool {
-    let revision = |s: &str| {
-        s.len() == 10
-            && s.bytes().enumerate().all(|(i, b)| match i {
-                4 | 7 => b == b'-',
-                _ => b.is_ascii_digit(),
-            })
-    };
     match key {
-        "protocolVersion" | "supportedVersions" => revision(s),
+        "protocolVersion" | "supportedVersions" => is_revision_form(s),
         "version" => {
             let core = s.strip_prefix('v').unwrap_or(s);
             let (numbers, rest) = core.split_once(['-', '+']).unwrap_or((core, ""));

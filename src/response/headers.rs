@@ -4,6 +4,7 @@
 //! grammar — or, for the opaque session id, that the detectors find something in — is dropped.
 
 use crate::redact::Redactor;
+use crate::transport::is_revision_form;
 
 /// What a redacted role gets of one upstream header value.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,7 +74,7 @@ pub fn kept(name: &str, value: &str, redactor: &Redactor, origin: Option<&str>) 
         "access-control-allow-credentials" => keep(value.trim() == "true"),
         "access-control-max-age" => keep(seconds(value)),
         "access-control-allow-origin" => keep(value.trim() == "*" || Some(value.trim()) == origin),
-        "mcp-protocol-version" => keep(revision(value.trim())),
+        "mcp-protocol-version" => keep(is_revision_form(value.trim())),
         // Opaque, and the client must send it back: it passes unless it holds an identifier.
         "mcp-session-id" => keep(!finds(redactor, value)),
         // Validators describe the upstream's body, not the one this role gets; anything else
@@ -128,15 +129,6 @@ fn cache_directive(directive: &str) -> bool {
     }
 }
 
-/// A protocol revision: `2025-11-25`.
-fn revision(value: &str) -> bool {
-    value.len() == 10
-        && value.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        })
-}
-
 /// Whether the detectors find an identifier in `value`.
 fn finds(redactor: &Redactor, value: &str) -> bool {
     !redactor.redact_text(value).1.is_empty()
@@ -152,6 +144,6 @@ mod tests {
         assert!(!http_date("Sun, 06 Nov 1994 08:49:37 Smithers"));
         assert!(cache_directive("max-age=60") && cache_directive("No-Store"));
         assert!(!cache_directive("private=\"Smithers\""));
-        assert!(revision("2025-11-25") && !revision("123-45-6789"));
+        assert!(is_revision_form("2025-11-25") && !is_revision_form("123-45-6789"));
     }
 }

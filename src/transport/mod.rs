@@ -30,6 +30,16 @@ pub fn is_modern(version: &str) -> bool {
     version >= MODERN
 }
 
+/// Whether `value` has a revision's form, `YYYY-MM-DD` (any date: the form, not the set of
+/// known revisions, which `PROTOCOL_VERSIONS` holds).
+pub fn is_revision_form(value: &str) -> bool {
+    value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+}
+
 /// Why the transport rules refuse a request. Messages are safe to return.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
