@@ -198,8 +198,13 @@ impl ProxyHttp for Gatekeeper {
             mcp_sessions::track(&self.state, session, response, admitted).await;
         }
         if let Some(rewrite) = ctx.rewrite.as_mut() {
-            let origin = session.req_header().headers.get(http::header::ORIGIN);
-            let origin = origin.and_then(|o| o.to_str().ok()).map(str::to_owned);
+            // Only a redacted role's headers are checked against the request's `Origin`.
+            let origin = rewrite
+                .redacts()
+                .then(|| session.req_header().headers.get(http::header::ORIGIN))
+                .flatten()
+                .and_then(|o| o.to_str().ok())
+                .map(str::to_owned);
             if rewrite::on_head(rewrite, response, origin.as_deref())? {
                 coalesce::hold(session, response);
             }

@@ -126,22 +126,31 @@ fn keep_protocol_headers(
     redactor: &Redactor,
     origin: Option<&str>,
 ) -> Result<()> {
-    let mut kept = Vec::new();
-    let mut touched = Vec::new();
+    // Only a name that loses a value is rewritten: most answers keep every header they have.
+    let mut losing: Vec<http::HeaderName> = Vec::new();
     for (name, value) in response.headers.iter() {
         let text = value.to_str().unwrap_or("\u{0}");
-        match headers::kept(name.as_str(), text, redactor, origin) {
-            Kept::Framing => continue,
-            Kept::Value => kept.push((name.clone(), value.clone())),
-            Kept::Dropped => {}
+        if headers::kept(name.as_str(), text, redactor, origin) == Kept::Dropped
+            && !losing.contains(name)
+        {
+            losing.push(name.clone());
         }
-        touched.push(name.clone());
     }
-    for name in touched {
+    for name in losing {
+        let kept: Vec<http::HeaderValue> = response
+            .headers
+            .get_all(&name)
+            .iter()
+            .filter(|v| {
+                let text = v.to_str().unwrap_or("\u{0}");
+                headers::kept(name.as_str(), text, redactor, origin) != Kept::Dropped
+            })
+            .cloned()
+            .collect();
         response.remove_header(&name);
-    }
-    for (name, value) in kept {
-        response.append_header(name, value)?;
+        for value in kept {
+            response.append_header(name.clone(), value)?;
+        }
     }
     Ok(())
 }
