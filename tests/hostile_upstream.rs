@@ -429,13 +429,9 @@ fn identifiers_written_as_bare_numbers_do_not_pass() {
     }
 }
 
-#[test]
-fn the_upstream_status_line_carries_no_text_of_its_own() {
-    let up = start_upstream(|_| {
-        Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}}))
-            .with_reason(&format!("OK {NAME} {SSN}"))
-    });
-    let gate = gate(&up);
+/// The records call as a Researcher, over a bare socket: the whole answer as sent, status
+/// lines and interim heads included (an HTTP client would hide them).
+fn researcher_call_raw(gate: &Proc) -> String {
     let body = records_call().to_string();
     let mut conn = std::net::TcpStream::connect(gate.addr).unwrap();
     let head = format!(
@@ -446,7 +442,18 @@ fn the_upstream_status_line_carries_no_text_of_its_own() {
     );
     std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
     let mut answer = String::new();
-    std::io::Read::read_to_string(&mut conn, &mut answer).unwrap();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut answer);
+    answer
+}
+
+#[test]
+fn the_upstream_status_line_carries_no_text_of_its_own() {
+    let up = start_upstream(|_| {
+        Reply::json(&json!({"jsonrpc":"2.0","id":1,"result":{"content":[]}}))
+            .with_reason(&format!("OK {NAME} {SSN}"))
+    });
+    let gate = gate(&up);
+    let answer = researcher_call_raw(&gate);
     let status_line = answer.lines().next().unwrap_or_default();
     assert!(status_line.starts_with("HTTP/1.1 200"), "{status_line}");
     assert_hidden("the status line", &answer);
@@ -469,17 +476,7 @@ fn informational_answers_carry_no_upstream_headers_to_a_redacted_role() {
         body: real.clone().into_bytes(),
     });
     let gate = gate(&up);
-    let body = records_call().to_string();
-    let mut conn = std::net::TcpStream::connect(gate.addr).unwrap();
-    let head = format!(
-        "POST /mcp HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        gate.addr,
-        token("Researcher"),
-        body.len()
-    );
-    std::io::Write::write_all(&mut conn, head.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = std::io::Read::read_to_string(&mut conn, &mut answer);
+    let answer = researcher_call_raw(&gate);
     assert_hidden("an informational answer", &answer);
     // The interim head stays an interim head: no framing of a body it cannot have.
     let interim = answer.split("\r\n\r\n").next().unwrap_or_default();
