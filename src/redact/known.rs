@@ -101,8 +101,9 @@ struct Table {
     shift: u32,
     /// Which tiers hold any value.
     tiers: [bool; TIERS.len()],
-    /// The bytes values start with: most positions of a text are passed over on this alone.
-    first: [u64; 4],
+    /// The bytes values start with: most positions of a text are passed over on this alone
+    /// (a byte per entry, so the skip is one load per position).
+    first: [bool; 256],
 }
 
 /// The first `n` bytes as a number, padded with a byte UTF-8 never contains so prefixes of
@@ -202,7 +203,7 @@ impl Table {
             filter: vec![0; (1 << bits) / 64],
             shift: 64 - bits,
             tiers: [false; TIERS.len()],
-            first: [0; 4],
+            first: [false; 256],
         };
         for (i, k) in values.iter().enumerate() {
             let len = k.value.len();
@@ -218,7 +219,7 @@ impl Table {
             filed.push(i);
             table.tiers[tier] = true;
             if let Some(&b) = k.value.as_bytes().first() {
-                table.first[usize::from(b / 64)] |= 1 << (b % 64);
+                table.first[usize::from(b)] = true;
             }
             table.set(p);
             table.set(prefix(k.value.as_bytes(), MIN_KNOWN_LEN)?);
@@ -245,10 +246,6 @@ impl Table {
             .is_none_or(|word| word & (1 << (bit % 64)) != 0)
     }
 
-    fn may_start(&self, b: u8) -> bool {
-        self.first[usize::from(b / 64)] & (1 << (b % 64)) != 0
-    }
-
     /// (start, value index) of every match.
     fn find<'a>(
         &'a self,
@@ -256,13 +253,21 @@ impl Table {
         bytes: &'a [u8],
     ) -> impl Iterator<Item = (usize, usize)> + 'a {
         let mut at = 0;
+        // Positions a value of MIN_KNOWN_LEN bytes or more can still start at.
+        let last = bytes.len().saturating_sub(MIN_KNOWN_LEN - 1);
         std::iter::from_fn(move || {
-            while at + MIN_KNOWN_LEN <= bytes.len() {
-                let start = at;
-                if !bytes.get(start).is_some_and(|&b| self.may_start(b)) {
-                    at += 1;
-                    continue;
-                }
+            while at < last {
+                // Straight to the next byte some value starts with.
+                let skip = bytes
+                    .get(at..last)?
+                    .iter()
+                    .position(|&b| self.first[usize::from(b)]);
+                let Some(skip) = skip else {
+                    at = last;
+                    return None;
+                };
+                let start = at + skip;
+                at = start;
                 match self.longest_at(values, &bytes[start..]) {
                     Some(i) => {
                         at += values[i].value.len();

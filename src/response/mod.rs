@@ -422,7 +422,10 @@ impl Rewrite {
 /// hand it to another authorization context (MCP 2026-07-28 §Caching), so it becomes
 /// `"private"`. Parsed only when the member appears.
 fn private_scope(message: Vec<u8>) -> Vec<u8> {
-    if memchr::memmem::find(&message, b"\"cacheScope\"").is_none() {
+    // Built once: a finder costs more to build than the search of a typical answer.
+    static MEMBER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"cacheScope\""));
+    if MEMBER.find(&message).is_none() {
         return message;
     }
     let Ok(mut root) = Node::parse(&message) else {
