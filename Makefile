@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PYENV := target/pyenv
 
-.PHONY: demo test deps build lint pyenv tsdeps conformance fmt clean fuzz bench
+.PHONY: demo test deps build lint pyenv tsdeps conformance fmt clean fuzz bench bench-instructions
 TSDIR := tests/ts
 
 deps:
@@ -42,6 +42,11 @@ conformance: build
 ## Load benchmark: direct vs nginx vs gatekeeper with wrk; writes benches/RESULTS.md.
 bench: deps
 	@scripts/bench.sh
+
+## Instructions per request under callgrind (host noise does not move them); writes
+## benches/INSTRUCTIONS.md.
+bench-instructions: deps
+	@scripts/bench-instructions.sh
 
 ## Fuzzes each target for FUZZ_SECONDS (CI runs a short pass; the corpora are in fuzz/corpus).
 FUZZ_SECONDS ?= 15
