@@ -159,19 +159,20 @@ pub(super) fn serialises_to(value: &Node, text: &str) -> bool {
     value.write(&mut rest).is_ok() && rest.0.is_empty()
 }
 
-/// Puts the redacted JSON texts back, serialised.
+/// Puts the redacted JSON texts back, serialised (written at once in their escaped form: no
+/// pass reads them as strings again).
 pub(super) fn put_json_texts(section: &mut Node<'_>, texts: &mut Vec<JsonText<'_>>) {
     let mut copies = copies_of_structured(texts);
     let mut structured = match copies {
         0 => None,
-        _ => section.get("structuredContent").map(Node::to_json_string),
+        _ => section.get("structuredContent").map(Node::json_text),
     };
     let Some(items) = content_items(section) else {
         return;
     };
     for text in texts.drain(..) {
         let serialised = match text.parsed {
-            Some(parsed) => parsed.to_json_string(),
+            Some(parsed) => Node::json_text(&parsed),
             // The last copy takes the serialisation itself (usually there is one).
             None => {
                 copies = copies.saturating_sub(1);
@@ -179,11 +180,11 @@ pub(super) fn put_json_texts(section: &mut Node<'_>, texts: &mut Vec<JsonText<'_
                     0 => structured.take(),
                     _ => structured.clone(),
                 }
-                .unwrap_or_default()
+                .unwrap_or_else(|| Node::string(String::new()))
             }
         };
         if let Some(slot) = items.get_mut(text.index).and_then(text_slot) {
-            *slot = Node::string(serialised);
+            *slot = serialised;
         }
     }
 }

@@ -61,6 +61,18 @@ pub enum Node<'a> {
     String(Text<'a>),
     Array(Vec<Node<'a>>),
     Object(Members<'a>),
+    /// A string already in its written form, quotes and escapes included: a `content[]` text
+    /// that is a redacted node serialised (`Node::json_text`). Made only once every pass that
+    /// reads strings is done; the writer copies it out.
+    Written(Vec<u8>),
+}
+
+/// Where a node is written: as a value, or as the content of a JSON string (a JSON text that
+/// is itself a string, so every quote and escape is escaped once more).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Value,
+    InString,
 }
 
 impl<'a> Node<'a> {
@@ -108,18 +120,43 @@ impl<'a> Node<'a> {
 
     /// Writes the node as compact JSON.
     pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        self.write_at(w, Depth::Value)
+    }
+
+    /// A string whose content is `node` written as compact JSON — what `Node::string` of its
+    /// `to_json_string` would be, byte for byte, without building the text and then escaping
+    /// it: the escapes are written at once, twice over. Writing to memory cannot fail; were
+    /// it to, the string would be empty rather than partial.
+    pub fn json_text(node: &Node<'_>) -> Node<'static> {
+        let mut out = Vec::with_capacity(if node.is_container() { 1280 } else { 32 });
+        out.push(b'"');
+        match node.write_at(&mut out, Depth::InString) {
+            Ok(()) => {
+                out.push(b'"');
+                Node::Written(out)
+            }
+            Err(_) => Node::string(String::new()),
+        }
+    }
+
+    fn write_at<W: Write>(&self, w: &mut W, depth: Depth) -> io::Result<()> {
         match self {
             Node::Null => w.write_all(b"null"),
             Node::Bool(b) => w.write_all(if *b { b"true" } else { b"false" }),
+            // Digits, signs, `.` and `e`: nothing in a number is escaped at any depth.
             Node::Number(n) => serde_json::to_writer(&mut *w, n).map_err(io::Error::other),
-            Node::String(s) => write_text(w, s),
+            Node::String(s) => write_text(w, s, depth),
+            Node::Written(bytes) => match depth {
+                Depth::Value => w.write_all(bytes),
+                Depth::InString => escape_bytes(w, bytes, Depth::Value),
+            },
             Node::Array(items) => {
                 w.write_all(b"[")?;
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         w.write_all(b",")?;
                     }
-                    item.write(w)?;
+                    item.write_at(w, depth)?;
                 }
                 w.write_all(b"]")
             }
@@ -129,9 +166,9 @@ impl<'a> Node<'a> {
                     if i > 0 {
                         w.write_all(b",")?;
                     }
-                    write_text(w, key)?;
+                    write_text(w, key, depth)?;
                     w.write_all(b":")?;
-                    value.write(w)?;
+                    value.write_at(w, depth)?;
                 }
                 w.write_all(b"}")
             }
@@ -165,15 +202,19 @@ impl<'a> Node<'a> {
     }
 }
 
-fn write_text<W: Write>(w: &mut W, text: &Text<'_>) -> io::Result<()> {
+fn write_text<W: Write>(w: &mut W, text: &Text<'_>, depth: Depth) -> io::Result<()> {
+    let quote: &[u8] = match depth {
+        Depth::Value => b"\"",
+        Depth::InString => b"\\\"",
+    };
+    w.write_all(quote)?;
     match &text.0 {
-        Cow::Borrowed(raw) => {
-            w.write_all(b"\"")?;
-            w.write_all(raw.as_bytes())?;
-            w.write_all(b"\"")
-        }
-        Cow::Owned(s) => write_escaped(w, s),
+        // What the parser borrowed holds no quote, backslash or control character: it needs
+        // no escape at any depth.
+        Cow::Borrowed(raw) => w.write_all(raw.as_bytes())?,
+        Cow::Owned(s) => escape_bytes(w, s.as_bytes(), depth)?,
     }
+    w.write_all(quote)
 }
 
 /// Eight copies of a byte, for testing a whole word at once.
@@ -192,32 +233,60 @@ fn escape_mask(x: u64) -> u64 {
     control | zero(x ^ splat(b'"')) | zero(x ^ splat(b'\\'))
 }
 
-/// Writes the escape of one byte `escape_mask` selected.
-fn write_escape<W: Write>(w: &mut W, b: u8) -> io::Result<()> {
+/// Writes the escape of one byte `escape_mask` selected; inside a string, that escape is
+/// escaped again (`"` becomes `\"` as a value, `\\\"` inside a string).
+fn write_escape<W: Write>(w: &mut W, b: u8, depth: Depth) -> io::Result<()> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let short = match b {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'\n' => b'n',
-        b'\r' => b'r',
-        b'\t' => b't',
-        0x08 => b'b',
-        0x0c => b'f',
+    let mut escape = [b'\\', 0, b'0', b'0', 0, 0];
+    let len = match b {
+        b'"' | b'\\' => {
+            escape[1] = b;
+            2
+        }
+        b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => {
+            escape[1] = match b {
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                0x08 => b'b',
+                _ => b'f',
+            };
+            2
+        }
         _ => {
-            let (hi, lo) = (HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]);
-            return w.write_all(&[b'\\', b'u', b'0', b'0', hi, lo]);
+            escape[1] = b'u';
+            escape[4] = HEX[usize::from(b >> 4)];
+            escape[5] = HEX[usize::from(b & 0xf)];
+            6
         }
     };
-    w.write_all(&[b'\\', short])
+    let escape = &escape[..len];
+    match depth {
+        Depth::Value => w.write_all(escape),
+        // The escape's own backslash, and the quote or backslash it escapes, are escaped.
+        Depth::InString => {
+            w.write_all(b"\\\\")?;
+            match escape[1] {
+                b'"' | b'\\' => w.write_all(&[b'\\', escape[1]]),
+                _ => w.write_all(&escape[1..]),
+            }
+        }
+    }
 }
 
 /// Writes `s` as a JSON string (RFC 8259 §7), escaped exactly as serde_json escapes it: `"`
 /// and `\`, control characters as `\n`, `\t`, … or `\u00xx`, nothing else. Eight bytes are
 /// tested at a time and the runs between escapes copied whole; serde_json tests each byte,
 /// which made escaping the largest cost of writing an answer.
-pub(super) fn write_escaped<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-    let bytes = s.as_bytes();
+#[cfg(test)]
+fn write_escaped<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
     w.write_all(b"\"")?;
+    escape_bytes(w, s.as_bytes(), Depth::Value)?;
+    w.write_all(b"\"")
+}
+
+/// The escaped form of `bytes` (UTF-8 text) at `depth`, without quotes.
+fn escape_bytes<W: Write>(w: &mut W, bytes: &[u8], depth: Depth) -> io::Result<()> {
     let mut copied = 0;
     let mut words = bytes.chunks_exact(8);
     for (n, word) in words.by_ref().enumerate() {
@@ -227,7 +296,7 @@ pub(super) fn write_escaped<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
         while mask != 0 {
             let at = n * 8 + (mask.trailing_zeros() / 8) as usize;
             w.write_all(&bytes[copied..at])?;
-            write_escape(w, bytes[at])?;
+            write_escape(w, bytes[at], depth)?;
             copied = at + 1;
             mask &= mask - 1;
         }
@@ -236,12 +305,11 @@ pub(super) fn write_escaped<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
     for (at, &b) in bytes.iter().enumerate().skip(tail) {
         if b < 0x20 || b == b'"' || b == b'\\' {
             w.write_all(&bytes[copied..at])?;
-            write_escape(w, b)?;
+            write_escape(w, b, depth)?;
             copied = at + 1;
         }
     }
-    w.write_all(&bytes[copied..])?;
-    w.write_all(b"\"")
+    w.write_all(&bytes[copied..])
 }
 
 impl<'de> Deserialize<'de> for Node<'de> {
@@ -423,6 +491,58 @@ mod tests {
         let mut out = Vec::new();
         write_escaped(&mut out, text).unwrap();
         assert_eq!(out, serde_json::to_vec(text).unwrap());
+    }
+
+    /// `json_text` writes what escaping the node's compact JSON would: every byte that needs
+    /// escaping, in keys and values, owned and borrowed, at every offset of the words, and a
+    /// text already written inside it.
+    #[test]
+    fn a_json_text_is_its_node_written_then_escaped() {
+        let specials: Vec<char> = (0u8..0x20)
+            .map(char::from)
+            .chain(['"', '\\', '\u{7f}', '/', 'é', '𝄞'])
+            .collect();
+        let escaped_as_before = |node: &Node| Node::string(node.to_json_string()).to_json();
+        for len in 0..12 {
+            for at in 0..len.max(1) {
+                for &c in &specials {
+                    let s: String = (0..len).map(|i| if i == at { c } else { 'x' }).collect();
+                    let node = Node::Object(vec![
+                        (Text::from(s.clone()), Node::string(s.clone())),
+                        (
+                            Text::from("n".to_string()),
+                            Node::Array(vec![Node::Null, Node::Number(Number::from(-15))]),
+                        ),
+                    ]);
+                    assert_eq!(
+                        Node::json_text(&node).to_json(),
+                        escaped_as_before(&node),
+                        "{s:?}"
+                    );
+                }
+            }
+        }
+        let answer = include_bytes!("../../tests/fixtures/medical_records_answer.json");
+        let mut parsed = Node::parse(answer).unwrap();
+        assert_eq!(
+            Node::json_text(&parsed).to_json(),
+            escaped_as_before(&parsed)
+        );
+        // A written text inside: escaped once more, as its string would be.
+        let inner = Node::json_text(&parsed);
+        let inner_as_before = Node::string(parsed.to_json_string());
+        if let Node::Object(members) = &mut parsed {
+            members.push((Text::from("twin".to_string()), inner));
+        }
+        let mut before = parsed.clone();
+        if let Node::Object(members) = &mut before {
+            members.last_mut().unwrap().1 = inner_as_before;
+        }
+        assert_eq!(
+            Node::json_text(&parsed).to_json(),
+            escaped_as_before(&before)
+        );
+        assert_eq!(parsed.to_json(), before.to_json());
     }
 
     #[test]
