@@ -83,7 +83,8 @@ pub struct KnownValues {
 enum Search {
     #[default]
     Nothing,
-    Table(Table),
+    /// Boxed: the first-byte table makes it far larger than the other searches.
+    Table(Box<Table>),
     Automaton(aho_corasick::AhoCorasick),
     /// The automaton could not be built (far too many values): one value at a time.
     OneByOne,
@@ -140,7 +141,7 @@ impl KnownValues {
         let search = if values.is_empty() {
             Search::Nothing
         } else if let Some(table) = Table::new(&values) {
-            Search::Table(table)
+            Search::Table(Box::new(table))
         } else {
             aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostLongest)
