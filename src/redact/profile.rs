@@ -3,10 +3,11 @@
 //! several roles.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use super::config::{self, Action, BinaryAction, FieldSpec, ProfileSpec, RedactionFile};
 use super::detect::Entity;
+use super::message::normalize_key;
 use super::path::{JsonPath, KeyGlob};
 use super::scan::Scanner;
 use super::Redactor;
@@ -30,11 +31,47 @@ pub(super) struct FieldRule {
 /// key is decided in one pass however many globs there are.
 #[derive(Clone)]
 pub(super) struct Selectors {
-    pub(super) keys: regex::RegexSet,
+    keys: regex::RegexSet,
     /// Pattern `i` of `keys` is field rule `key_rule[i]`.
-    pub(super) key_rule: Vec<usize>,
+    key_rule: Vec<usize>,
     /// The field rules that are JSONPaths.
     pub(super) paths: Vec<usize>,
+    decided: KeyCache,
+}
+
+/// Keys longer than this are decided each time, not remembered.
+const KEY_CACHE_MAX_LEN: usize = 64;
+/// How many keys a profile remembers.
+const KEY_CACHE_MAX_KEYS: usize = 4096;
+
+/// Key → the field rule its globs select, remembered across messages: a server's answers use
+/// few distinct keys, and running every glob over a key cost more than the rest of its walk.
+/// Bounded in keys and in length, so a body of random keys cannot grow it; when another
+/// thread holds it, a key is decided without it. A clone starts empty.
+#[derive(Default)]
+struct KeyCache(RwLock<HashMap<Box<str>, Option<usize>, foldhash::fast::RandomState>>);
+
+impl Clone for KeyCache {
+    fn clone(&self) -> Self {
+        KeyCache::default()
+    }
+}
+
+impl KeyCache {
+    fn get(&self, key: &str) -> Option<Option<usize>> {
+        self.0.try_read().ok()?.get(key).copied()
+    }
+
+    fn put(&self, key: &str, rule: Option<usize>) {
+        if key.len() > KEY_CACHE_MAX_LEN {
+            return;
+        }
+        if let Ok(mut decided) = self.0.try_write() {
+            if decided.len() < KEY_CACHE_MAX_KEYS {
+                decided.insert(key.into(), rule);
+            }
+        }
+    }
 }
 
 impl Selectors {
@@ -55,7 +92,20 @@ impl Selectors {
             keys,
             key_rule,
             paths,
+            decided: KeyCache::default(),
         })
+    }
+
+    /// The field rule whose glob selects `key` (in its canonical spelling); the last one when
+    /// several do, as in the policy file.
+    pub(super) fn rule_for_key(&self, key: &str) -> Option<usize> {
+        if let Some(rule) = self.decided.get(key) {
+            return rule;
+        }
+        let last = self.keys.matches(&normalize_key(key)).iter().next_back();
+        let rule = last.and_then(|last| self.key_rule.get(last).copied());
+        self.decided.put(key, rule);
+        rule
     }
 }
 
@@ -209,4 +259,40 @@ fn compile_field(profile: &str, f: &FieldSpec) -> Result<FieldRule, String> {
         action: f.action,
         entity: f.entity.unwrap_or(Entity::Field),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selectors() -> Selectors {
+        let rule = |glob: &str| FieldRule {
+            selector: Selector::Key(KeyGlob::new(glob)),
+            action: Action::Mask,
+            entity: Entity::Name,
+        };
+        Selectors::new(&[rule("name"), rule("*_name"), rule("*ssn*")]).expect("selectors")
+    }
+
+    /// Remembered or not, a key gets the rule its globs select; the memory is bounded in keys
+    /// and in length, and a clone (a merged profile's start) remembers nothing.
+    #[test]
+    fn remembered_keys_get_the_rule_their_globs_select() {
+        let s = selectors();
+        for _ in 0..2 {
+            assert_eq!(s.rule_for_key("name"), Some(0));
+            assert_eq!(s.rule_for_key("familyName"), Some(1));
+            assert_eq!(s.rule_for_key("patient_ssn_name"), Some(2));
+            assert_eq!(s.rule_for_key("note"), None);
+        }
+        let long = format!("{}_name", "x".repeat(KEY_CACHE_MAX_LEN));
+        assert_eq!(s.rule_for_key(&long), Some(1));
+        assert_eq!(s.decided.get(&long), None);
+        assert_eq!(s.decided.get("note"), Some(None));
+        for i in 0..KEY_CACHE_MAX_KEYS + 10 {
+            s.rule_for_key(&format!("k{i}"));
+        }
+        assert_eq!(s.decided.0.read().expect("lock").len(), KEY_CACHE_MAX_KEYS);
+        assert_eq!(s.clone().decided.get("name"), None);
+    }
 }

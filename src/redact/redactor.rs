@@ -11,7 +11,7 @@ use sha2::Sha256;
 use super::config::Action;
 use super::detect::{Entity, Span};
 use super::known::KnownValues;
-use super::message::{self, normalize_key, Loc};
+use super::message::{self, Loc};
 use super::path::Step;
 use super::profile::{FieldRule, Selector, Selectors};
 use super::replace::{generalize, partial};
@@ -255,11 +255,7 @@ impl Redactor {
     /// The rule for the value at `loc` (whose last step is `key`, for an object member).
     /// The last rule that selects it wins, as in the policy file.
     pub(super) fn rule_at(&self, key: Option<&str>, loc: &[Loc]) -> Option<usize> {
-        let by_key = key.and_then(|key| {
-            let set = &self.selectors;
-            let last = set.keys.matches(&normalize_key(key)).iter().next_back()?;
-            set.key_rule.get(last).copied()
-        });
+        let by_key = key.and_then(|key| self.selectors.rule_for_key(key));
         if self.selectors.paths.is_empty() {
             return by_key;
         }
