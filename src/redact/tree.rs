@@ -76,9 +76,14 @@ enum Depth {
 }
 
 impl<'a> Node<'a> {
-    /// Parses one JSON document (serde_json's grammar and nesting limit).
+    /// Parses one JSON document (serde_json's grammar and nesting limit). The bytes are
+    /// checked as UTF-8 once, whole, rather than string by string as `from_slice` does; what
+    /// fails that check goes to `from_slice` for serde_json's own error.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(bytes)
+        match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        }
     }
 
     /// A new string (escaped when written).
