@@ -25,13 +25,19 @@ impl Chain {
     }
 
     fn digest(&self, body: &[u8]) -> String {
-        match &self.mac {
+        let digest: [u8; 32] = match &self.mac {
             Some(mac) => {
                 let mut mac = mac.clone();
                 mac.update(body);
-                hex::encode(mac.finalize().into_bytes())
+                mac.finalize().into_bytes().into()
             }
-            None => hex::encode(Sha256::digest(body)),
+            None => Sha256::digest(body).into(),
+        };
+        // Into a buffer at once: `hex::encode` collects the digits char by char.
+        let mut digits = [0u8; 64];
+        match hex::encode_to_slice(digest, &mut digits) {
+            Ok(()) => String::from_utf8_lossy(&digits).into_owned(),
+            Err(_) => hex::encode(digest),
         }
     }
 

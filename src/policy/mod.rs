@@ -119,6 +119,9 @@ pub struct Policy {
     redaction: Redaction,
     limits: Vec<RateLimit>,
     version: String,
+    /// Every tool some grant names explicitly (`names_tool`, asked twice per call for the
+    /// metrics and audit labels), gathered once.
+    named_tools: HashSet<String, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for Redaction {
@@ -211,10 +214,7 @@ impl Policy {
 
     /// Whether some grant names `tool` explicitly (metrics label only such tools).
     pub fn names_tool(&self, tool: &str) -> bool {
-        self.roles
-            .values()
-            .chain([&self.authenticated])
-            .any(|g| g.tools.contains_key(tool))
+        self.named_tools.contains(tool)
     }
 
     pub fn names_role(&self, role: &str) -> bool {
@@ -468,12 +468,18 @@ fn compile(
         roles.insert(name.clone(), grants);
     }
     let limits = limits::compile(&file.rate_limits).map_err(PolicyError::Invalid)?;
+    let named_tools = roles
+        .values()
+        .chain([&authenticated])
+        .flat_map(|g| g.tools.keys().cloned())
+        .collect();
     Ok(Policy {
         authenticated,
         roles,
         redaction,
         limits,
         version,
+        named_tools,
     })
 }
 
