@@ -1,6 +1,7 @@
 //! The redactor's borrowed JSON tree against serde_json: both accept the same documents, what
 //! the tree writes back reads as the same value (strings it copies unescaped must still be
-//! valid JSON), and a redacted body is valid JSON whenever the input was.
+//! valid JSON), a JSON text written escaped at once is the serialisation escaped, and a
+//! redacted body is valid JSON whenever the input was.
 #![no_main]
 
 mod researcher;
@@ -27,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
     let expected: Value = serde_json::from_slice(&serde_json::to_vec(&value).expect("writes"))
         .expect("serde_json reads what it writes");
     assert_eq!(written, expected);
+    // A text that is this document, written escaped at once, is what escaping it would give.
+    assert_eq!(
+        Node::json_text(&node).to_json(),
+        Node::string(node.to_json_string()).to_json(),
+        "json_text differs from the escaped serialisation"
+    );
     let (redacted, _) = redactor().redact_json(data).expect("valid JSON redacts");
     serde_json::from_slice::<Value>(&redacted).expect("redacted output is JSON");
 });
