@@ -33,33 +33,45 @@ pub use schema::Asked;
 /// Redactions made, by entity (metric label) → count. Never the values.
 pub type Counts = BTreeMap<&'static str, u64>;
 
-/// Counts kept while redacting: one slot per entity, cheaper than a map on the hot path.
+/// Counts kept while redacting: one slot per entity, cheaper than a map on the hot path, and
+/// a bit per entity counted, so merging the (mostly empty) tally of each string visits only
+/// the kinds it holds.
 #[derive(Debug, Clone, Copy, Default)]
-struct Tally([u64; Entity::ALL.len()]);
+struct Tally {
+    counts: [u64; Entity::ALL.len()],
+    kinds: u32,
+}
+
+const _: () = assert!(Entity::ALL.len() <= u32::BITS as usize);
 
 impl Tally {
     fn add(&mut self, entity: Entity) {
+        self.add_n(entity as usize, 1);
+    }
+
+    fn add_n(&mut self, kind: usize, n: u64) {
         // `Entity::ALL` lists every kind (tested); `get_mut` keeps a missed one from panicking.
-        if let Some(slot) = self.0.get_mut(entity as usize) {
-            *slot += 1;
+        if let Some(slot) = self.counts.get_mut(kind) {
+            *slot += n;
+            self.kinds |= 1 << kind;
         }
     }
 
     /// Adds `other` in, `times` times.
     fn merge(&mut self, other: &Tally, times: u64) {
-        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
-            *mine += theirs * times;
+        let mut kinds = other.kinds;
+        while kinds != 0 {
+            let kind = kinds.trailing_zeros() as usize;
+            self.add_n(kind, other.counts.get(kind).map_or(0, |n| n * times));
+            kinds &= kinds - 1;
         }
     }
 
     /// Adds counts made by another walk (JSON a string carried).
     fn add_counts(&mut self, counts: &Counts) {
         for entity in Entity::ALL {
-            if let (Some(n), Some(slot)) = (
-                counts.get(entity.metric_label()),
-                self.0.get_mut(entity as usize),
-            ) {
-                *slot += n;
+            if let Some(&n) = counts.get(entity.metric_label()) {
+                self.add_n(entity as usize, n);
             }
         }
     }
@@ -67,7 +79,7 @@ impl Tally {
     fn into_counts(self) -> Counts {
         Entity::ALL
             .into_iter()
-            .zip(self.0)
+            .zip(self.counts)
             .filter(|(_, n)| *n > 0)
             .map(|(e, n)| (e.metric_label(), n))
             .collect()
