@@ -33,19 +33,7 @@ fi
 BIN=$ROOT/target/release
 
 WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-forget() { # pid
-  local keep=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
+. scripts/processes.sh
 . scripts/ports.sh
 export JWT_SECRET=${JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
 

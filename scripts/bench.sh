@@ -66,28 +66,7 @@ done
 WORK=$(mktemp -d)
 # Audit trails not beside the configs: the reload watcher would wake on every audit write.
 mkdir -p "$WORK/audit" "$WORK/stall" "$WORK/tls" "$WORK/redis"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# Forgets a process that has ended (so cleanup never signals a reused pid).
-forget() { # pid
-  local keep=() p
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]}")
-}
-# Stops one process this script started.
-stop() { # pid
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  forget "$1"
-}
-
+. scripts/processes.sh
 . scripts/ports.sh
 
 export JWT_SECRET=${JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
